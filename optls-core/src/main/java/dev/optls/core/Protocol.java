@@ -1,0 +1,84 @@
+package dev.optls.core;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The STARTTLS-style protocols optls knows, with their ports and ALPN identifiers.
+ *
+ * <p>Ports follow the IANA registry and RFC 8314; ALPN ids the IANA TLS ALPN registry (there is no
+ * id for SMTP, submission or LMTP, so none is sent).
+ */
+public enum Protocol {
+    /** SMTP relay, RFC 5321 + RFC 3207. Port 25 has no implicit-TLS sibling (465 is submission). */
+    SMTP("smtp", 25, null, 0, null),
+    /** Message submission, RFC 6409; implicit TLS on 465 per RFC 8314 §3.3. */
+    SUBMISSION("submission", 587, "submissions", 465, null),
+    /** LMTP, RFC 2033: no port assigned; 24 is common. */
+    LMTP("lmtp", 24, null, 0, null),
+    /** IMAP, RFC 9051 / RFC 3501 + RFC 2595; imaps on 993. */
+    IMAP("imap", 143, "imaps", 993, "imap"),
+    /** POP3, RFC 1939 + RFC 2449 + RFC 2595; pop3s on 995. */
+    POP3("pop3", 110, "pop3s", 995, "pop3");
+
+    private final String scheme;
+    private final int defaultPort;
+    private final String implicitScheme;
+    private final int implicitPort;
+    private final String alpn;
+
+    Protocol(String scheme, int defaultPort, String implicitScheme, int implicitPort, String alpn) {
+        this.scheme = scheme;
+        this.defaultPort = defaultPort;
+        this.implicitScheme = implicitScheme;
+        this.implicitPort = implicitPort;
+        this.alpn = alpn;
+    }
+
+    /** URI scheme of the plaintext + STARTTLS service, e.g. {@code smtp}. */
+    public String scheme() {
+        return scheme;
+    }
+
+    /** Default port of the plaintext + STARTTLS service. */
+    public int defaultPort() {
+        return defaultPort;
+    }
+
+    /** URI scheme of the implicit-TLS service, if there is one (e.g. {@code imaps}). */
+    public Optional<String> implicitScheme() {
+        return Optional.ofNullable(implicitScheme);
+    }
+
+    /** Default port of the implicit-TLS service, if there is one. */
+    public Optional<Integer> implicitPort() {
+        return implicitScheme == null ? Optional.empty() : Optional.of(implicitPort);
+    }
+
+    /** The IANA ALPN protocol id, where one is registered (RFC 7301). */
+    public Optional<String> alpn() {
+        return Optional.ofNullable(alpn);
+    }
+
+    /**
+     * The protocol named by a URI scheme, plaintext or implicit: {@code smtp}, {@code submission},
+     * {@code lmtp}, {@code imap}, {@code pop3}, {@code smtps}/{@code submissions}, {@code imaps},
+     * {@code pop3s}. {@code smtps} is an alias of {@code submissions} (RFC 8314 §7.3).
+     */
+    public static Optional<Protocol> forScheme(String scheme) {
+        String s = scheme.toLowerCase(Locale.ROOT);
+        if (s.equals("smtps")) {
+            return Optional.of(SUBMISSION);
+        }
+        return Arrays.stream(values())
+                .filter(p -> p.scheme.equals(s) || s.equals(p.implicitScheme))
+                .findFirst();
+    }
+
+    /** Whether a URI scheme names the implicit-TLS service. */
+    public static boolean isImplicitScheme(String scheme) {
+        String s = scheme.toLowerCase(Locale.ROOT);
+        return s.equals("smtps") || Arrays.stream(values()).anyMatch(p -> s.equals(p.implicitScheme));
+    }
+}

@@ -10,7 +10,6 @@ import dev.optls.core.Phase;
 import dev.optls.core.Protocol;
 import dev.optls.core.Result;
 import dev.optls.core.Step;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -22,9 +21,9 @@ public abstract class BaseNegotiation implements Negotiation {
     protected final Protocol protocol;
     protected final Limits limits;
     protected final InputBuffer in;
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private byte[] outBytes = new byte[0];
-    private int outPos;
+    private byte[] out = new byte[256];
+    private int outStart;
+    private int outEnd;
     private Step event;
     private boolean eof;
     private byte[] deliveredRaw;
@@ -52,11 +51,15 @@ public abstract class BaseNegotiation implements Negotiation {
         }
         if (!in.append(input)) {
             input.position(input.limit());
-            failNow(Failure.peer(
+            Failure overflow = Failure.peer(
                     FailureKind.LIMIT_EXCEEDED,
                     phase(),
-                    "peer sent more than " + limits.maxBufferedBytes() + " bytes without completing a "
-                            + (this instanceof ServerSide ? "command" : "reply")));
+                    "peer sent more than " + limits.maxBufferedBytes() + " bytes that were not consumed");
+            String goodbye = farewell(overflow);
+            if (goodbye != null) {
+                write(goodbye);
+            }
+            failNow(overflow);
         }
     }
 
@@ -68,8 +71,8 @@ public abstract class BaseNegotiation implements Negotiation {
     @Override
     public final Step poll() {
         while (true) {
-            if (outPos < outBytes.length || out.size() > 0) {
-                return new Step.WriteOutput(outBytes.length - outPos + out.size());
+            if (outEnd > outStart) {
+                return new Step.WriteOutput(outEnd - outStart);
             }
             if (event != null) {
                 return event;
@@ -81,10 +84,15 @@ public abstract class BaseNegotiation implements Negotiation {
                 failNow(e.failure());
                 continue;
             } catch (InputBuffer.LineTooLongException e) {
-                failNow(Failure.peer(
+                Failure tooLong = Failure.peer(
                         FailureKind.LIMIT_EXCEEDED,
                         phase(),
-                        "peer sent a line longer than " + limits.maxLineLength() + " bytes"));
+                        "peer sent a line longer than " + limits.maxLineLength() + " bytes");
+                String goodbye = farewell(tooLong);
+                if (goodbye != null) {
+                    write(goodbye);
+                }
+                failNow(tooLong);
                 continue;
             }
             if (!progressed) {
@@ -102,14 +110,13 @@ public abstract class BaseNegotiation implements Negotiation {
 
     @Override
     public final int drainOutput(ByteBuffer target) {
-        if (outPos == outBytes.length && out.size() > 0) {
-            outBytes = out.toByteArray();
-            outPos = 0;
-            out.reset();
+        int n = Math.min(target.remaining(), outEnd - outStart);
+        target.put(out, outStart, n);
+        outStart += n;
+        if (outStart == outEnd) {
+            outStart = 0;
+            outEnd = 0;
         }
-        int n = Math.min(target.remaining(), outBytes.length - outPos);
-        target.put(outBytes, outPos, n);
-        outPos += n;
         return n;
     }
 
@@ -127,11 +134,10 @@ public abstract class BaseNegotiation implements Negotiation {
         if (!(event instanceof Step.Deliver)) {
             throw new IllegalStateException("respond() without a delivered command");
         }
+        onResponded(reply);
         event = null;
         deliveredRaw = null;
-        String text = reply.endsWith("\n") ? reply : reply + "\r\n";
-        write(text);
-        onResponded(reply);
+        write(reply.endsWith("\n") ? reply : reply + "\r\n");
     }
 
     @Override
@@ -165,7 +171,18 @@ public abstract class BaseNegotiation implements Negotiation {
     /** Called when the TLS handshake completed; must reset all state learned before TLS. */
     protected abstract void onHandshakeCompleted(HandshakeSummary summary);
 
-    /** Server side: called after the application answered a delivered command. */
+    /**
+     * Server side: what to tell the client before closing on a failure detected by this class (line too
+     * long); null for nothing.
+     */
+    protected String farewell(Failure failure) {
+        return null;
+    }
+
+    /**
+     * Server side: called with the application's answer to a delivered command before it is written;
+     * throws IllegalStateException for answers the dialect cannot carry (e.g. a continuation).
+     */
     protected void onResponded(String reply) {
         throw new IllegalStateException("not a server negotiation");
     }
@@ -178,7 +195,16 @@ public abstract class BaseNegotiation implements Negotiation {
     /** Queue output. */
     protected final void write(String text) {
         byte[] b = text.getBytes(StandardCharsets.UTF_8);
-        out.write(b, 0, b.length);
+        if (outEnd + b.length > out.length) {
+            // Our own replies only: bounded by what the dialect writes, never by peer input.
+            byte[] grown = new byte[Math.max(out.length * 2, outEnd - outStart + b.length)];
+            System.arraycopy(out, outStart, grown, 0, outEnd - outStart);
+            outEnd -= outStart;
+            outStart = 0;
+            out = grown;
+        }
+        System.arraycopy(b, 0, out, outEnd, b.length);
+        outEnd += b.length;
     }
 
     /** Set the step to return once output is flushed. */
@@ -230,7 +256,4 @@ public abstract class BaseNegotiation implements Negotiation {
     protected final NegotiationException peerFailure(FailureKind kind, String detail) {
         return new NegotiationException(Failure.peer(kind, phase(), detail));
     }
-
-    /** A marker for server-side negotiations (used for messages only). */
-    public interface ServerSide {}
 }

@@ -73,6 +73,16 @@ public final class InputBuffer {
      *     line is longer than {@code maxLength} including its ending
      */
     public String takeLine(int maxLength) {
+        byte[] raw = takeRawLine(maxLength);
+        return raw == null ? null : decodeLine(raw);
+    }
+
+    /**
+     * Like {@link #takeLine(int)} but returns the line's bytes including its line ending.
+     *
+     * @throws LineTooLongException as for {@link #takeLine(int)}
+     */
+    public byte[] takeRawLine(int maxLength) {
         int lf = indexOfLf();
         if (lf < 0) {
             if (size() >= maxLength) {
@@ -83,10 +93,19 @@ public final class InputBuffer {
         if (lf + 1 > maxLength) {
             throw new LineTooLongException(maxLength);
         }
-        int lineEnd = lf > 0 && get(lf - 1) == '\r' ? lf - 1 : lf;
-        String line = new String(bytes, start, lineEnd, StandardCharsets.UTF_8);
-        start += lf + 1;
-        return line;
+        return take(lf + 1);
+    }
+
+    /** Decodes a raw line as UTF-8 (malformed bytes become U+FFFD) without its CRLF or LF. */
+    public static String decodeLine(byte[] raw) {
+        int n = raw.length;
+        if (n > 0 && raw[n - 1] == '\n') {
+            n--;
+        }
+        if (n > 0 && raw[n - 1] == '\r') {
+            n--;
+        }
+        return new String(raw, 0, n, StandardCharsets.UTF_8);
     }
 
     /** Removes and returns the next {@code n} bytes. */

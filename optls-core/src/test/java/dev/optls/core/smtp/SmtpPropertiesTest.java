@@ -18,7 +18,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 /** Arbitrary bytes, in arbitrary chunks, never make an SMTP negotiation throw or step outside its contract. */
-class SmtpProperties {
+class SmtpPropertiesTest {
 
     @Property(tries = 300)
     void clientSurvivesAnything(@ForAll("chunks") List<byte[]> chunks, @ForAll SecurityLevel level) {

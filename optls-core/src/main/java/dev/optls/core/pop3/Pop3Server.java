@@ -31,6 +31,12 @@ import java.util.Set;
  * <p>While {@link ServerOptions#tlsRequired()} holds and TLS is not active, {@code USER}, {@code
  * PASS}, {@code APOP} and {@code AUTH} are refused without checking any credential, and CAPA lists
  * neither {@code USER} nor {@code SASL}.
+ *
+ * <p>Commands are checked against the state: {@code USER PASS APOP AUTH UTF8} only in AUTHORIZATION,
+ * {@code STAT LIST RETR DELE NOOP RSET TOP UIDL} only in TRANSACTION (RFC 1939 §4–6). Unknown verbs
+ * and commands in the wrong state get {@code -ERR} from the dialect and count towards {@link
+ * dev.optls.core.Limits#maxErrors()}; an application with its own extensions must take the
+ * connection over before it sees them.
  */
 public final class Pop3Server extends BaseNegotiation implements BaseNegotiation.ServerSide {
     /** Commands the dialect hands to the application (RFC 1939 §4–7, RFC 5034, RFC 6856). */

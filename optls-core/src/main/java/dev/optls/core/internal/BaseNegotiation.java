@@ -134,8 +134,11 @@ public abstract class BaseNegotiation implements Negotiation {
         if (!(event instanceof Step.Deliver)) {
             throw new IllegalStateException("respond() without a delivered command");
         }
+        Step delivered = event;
         onResponded(reply);
-        event = null;
+        if (event == delivered) {
+            event = null;
+        }
         deliveredRaw = null;
         write(reply.endsWith("\n") ? reply : reply + "\r\n");
     }

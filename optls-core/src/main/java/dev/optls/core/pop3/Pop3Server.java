@@ -38,7 +38,7 @@ import java.util.Set;
  * dev.optls.core.Limits#maxErrors()}; an application with its own extensions must take the
  * connection over before it sees them.
  */
-public final class Pop3Server extends BaseNegotiation implements BaseNegotiation.ServerSide {
+public final class Pop3Server extends BaseNegotiation {
     /** Commands the dialect hands to the application (RFC 1939 §4–7, RFC 5034, RFC 6856). */
     private static final Set<String> AUTHORIZATION_COMMANDS = Set.of("USER", "PASS", "APOP", "AUTH", "UTF8");
 

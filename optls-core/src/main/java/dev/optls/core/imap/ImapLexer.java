@@ -54,7 +54,7 @@ final class ImapLexer {
 
     void expect(char c, String what) {
         if (peek() != c) {
-            throw ImapParseException.malformed("expected " + what + " at offset " + pos + describeHere());
+            throw ImapParseException.malformed("expected " + what + describeHere());
         }
         pos++;
     }

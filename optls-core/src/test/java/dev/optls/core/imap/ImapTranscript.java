@@ -105,7 +105,7 @@ final class ImapTranscript {
             } else if (line.strip().equals("TLS")) {
                 entries.add(new Tls());
             } else if (line.startsWith("APP:")) {
-                entries.add(new App(line.substring(4).strip()));
+                entries.add(new App(new String(decode(line.substring(4).strip() + "\\c"), StandardCharsets.UTF_8)));
             } else if (line.strip().equals("HANDOVER")) {
                 entries.add(new HandOver());
             } else if (line.strip().equals("EOF")) {

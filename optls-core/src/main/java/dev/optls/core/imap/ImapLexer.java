@@ -194,14 +194,16 @@ final class ImapLexer {
     // RFC 9051 §4.3: quoted = DQUOTE *QUOTED-CHAR DQUOTE; only " and \ are escaped.
     private ImapValue quoted() {
         pos++;
-        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        // Unescaped bytes are never more than the quoted string's own bytes: size by what remains.
+        byte[] text = new byte[b.length - pos];
+        int length = 0;
         while (true) {
             if (atEnd()) {
                 throw ImapParseException.malformed("unterminated quoted string");
             }
             int c = b[pos++] & 0xff;
             if (c == '"') {
-                return new ImapValue.Quoted(text.toString(StandardCharsets.UTF_8));
+                return new ImapValue.Quoted(new String(text, 0, length, StandardCharsets.UTF_8));
             }
             if (c == '\r' || c == '\n' || c == 0) {
                 throw ImapParseException.malformed(
@@ -213,7 +215,7 @@ final class ImapLexer {
                 }
                 c = b[pos++];
             }
-            text.write(c);
+            text[length++] = (byte) c;
         }
     }
 

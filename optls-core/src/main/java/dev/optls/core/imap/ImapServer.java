@@ -33,7 +33,7 @@ import java.util.Locale;
  * new {@code ImapServer} built with {@link ServerOptions#afterUpgrade()}: fresh state, no greeting, no
  * {@code STARTTLS} (RFC 9051 §6.2.1: the server remains in the not-authenticated state).
  */
-public final class ImapServer extends BaseNegotiation implements BaseNegotiation.ServerSide {
+public final class ImapServer extends BaseNegotiation {
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
     private sealed interface State {}

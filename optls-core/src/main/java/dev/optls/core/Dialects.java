@@ -1,0 +1,31 @@
+package dev.optls.core;
+
+import dev.optls.core.imap.ImapClient;
+import dev.optls.core.imap.ImapServer;
+import dev.optls.core.pop3.Pop3Client;
+import dev.optls.core.pop3.Pop3Server;
+import dev.optls.core.smtp.SmtpClient;
+import dev.optls.core.smtp.SmtpServer;
+
+/** Creates the client or server negotiation for a protocol. */
+public final class Dialects {
+    private Dialects() {}
+
+    /** A new client negotiation for one connection. */
+    public static Negotiation client(Protocol protocol, ClientOptions options) {
+        return switch (protocol) {
+            case SMTP, SUBMISSION, LMTP -> new SmtpClient(protocol, options);
+            case IMAP -> new ImapClient(options);
+            case POP3 -> new Pop3Client(options);
+        };
+    }
+
+    /** A new server negotiation for one connection. */
+    public static Negotiation server(Protocol protocol, ServerOptions options) {
+        return switch (protocol) {
+            case SMTP, SUBMISSION, LMTP -> new SmtpServer(protocol, options);
+            case IMAP -> new ImapServer(options);
+            case POP3 -> new Pop3Server(options);
+        };
+    }
+}

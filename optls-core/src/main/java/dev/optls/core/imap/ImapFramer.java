@@ -90,6 +90,12 @@ final class ImapFramer {
                 return new Complete(lf + 1);
             }
             long size = marker[0];
+            if (commands && marker[1] == 1) {
+                // The octets are not sent before a "+": the negotiation never reads them, so no size limit
+                // applies here; whoever sends the "+" (the application after handOver()) bounds them.
+                reset();
+                return new AwaitingLiteral(lf + 1, size);
+            }
             if (size > limits.maxLiteralBytes()) {
                 throw ImapParseException.limit("literal of " + size + " octets is larger than the limit of "
                         + limits.maxLiteralBytes() + " (Limits.maxLiteralBytes)");
@@ -97,10 +103,6 @@ final class ImapFramer {
             if (++literals > limits.maxReplyLines()) {
                 throw ImapParseException.limit("more than " + limits.maxReplyLines() + " literals in one "
                         + (commands ? "command" : "response") + " (Limits.maxReplyLines)");
-            }
-            if (commands && marker[1] == 1) {
-                reset();
-                return new AwaitingLiteral(lf + 1, size);
             }
             literalEnd = lf + 1 + (int) size;
             scanFrom = literalEnd;

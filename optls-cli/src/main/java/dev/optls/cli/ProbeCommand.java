@@ -1,0 +1,129 @@
+package dev.optls.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.optls.core.SecurityLevel;
+import dev.optls.tls.TlsConfigException;
+import dev.optls.tls.TrustAnchors;
+import dev.optls.tls.blocking.Timeouts;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code optls probe <uri>}: connect, negotiate STARTTLS at a level, and report. */
+@Command(
+        name = "probe",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Connect to a server, negotiate STARTTLS (or implicit TLS) at a security level, and report what was"
+                    + " advertised before and after TLS, the TLS parameters and the certificate.",
+            "",
+            "Schemes: smtp (25), submission (587), lmtp (24), imap (143), pop3 (110);"
+                    + " implicit TLS: smtps/submissions (465), imaps (993), pop3s (995)."
+        },
+        footer = ExitCodes.HELP)
+public final class ProbeCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "URI", description = "e.g. smtp://mx.example.org or imaps://[::1]:993")
+    String uri;
+
+    @Option(
+            names = "--level",
+            defaultValue = "verify",
+            paramLabel = "LEVEL",
+            description = "none | may | encrypt | verify (default: ${DEFAULT-VALUE}). may = opportunistic;"
+                    + " encrypt = TLS required, certificate not checked; verify = TLS + chain + name.")
+    String level;
+
+    @Option(
+            names = "--ca",
+            paramLabel = "FILE",
+            description = "PEM file of trusted CA certificates (default: the JDK's)")
+    Path ca;
+
+    @Option(
+            names = "--servername",
+            paramLabel = "NAME",
+            description = "name to verify the certificate against and send as SNI (default: the URI host)")
+    String serverName;
+
+    @Option(
+            names = "--ehlo",
+            paramLabel = "NAME",
+            defaultValue = "localhost",
+            description = "EHLO/LHLO name (default: ${DEFAULT-VALUE})")
+    String ehlo;
+
+    @Option(
+            names = "--timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "30",
+            description = "limit for connect, each reply, and the handshake (default: ${DEFAULT-VALUE})")
+    int timeoutSeconds;
+
+    @Option(names = "--json", description = "print one JSON object instead of text")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        Target target;
+        try {
+            target = Target.parse(uri);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException(e.getMessage());
+        }
+        SecurityLevel securityLevel = parseLevel(level);
+        if (target.implicitTls() && securityLevel == SecurityLevel.NONE) {
+            throw new Main.UsageException(target.scheme() + " is implicit TLS: --level none makes no sense there;"
+                    + " use may, encrypt or verify, or the plaintext scheme "
+                    + target.protocol().scheme());
+        }
+        if (timeoutSeconds <= 0) {
+            throw new Main.UsageException("--timeout must be a positive number of seconds");
+        }
+        TrustAnchors trust;
+        try {
+            trust = ca == null ? TrustAnchors.jdkDefault() : TrustAnchors.fromPemFile(ca);
+        } catch (TlsConfigException e) {
+            throw new Main.UsageException(e.getMessage());
+        }
+        ProbeReport report = Prober.probe(
+                target,
+                new Prober.Options(
+                        securityLevel,
+                        trust,
+                        Optional.ofNullable(serverName),
+                        ehlo,
+                        Timeouts.all(Duration.ofSeconds(timeoutSeconds))));
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(jsonMapper().writeValueAsString(report));
+        } else {
+            out.print(TextReport.render(report));
+        }
+        out.flush();
+        return Prober.exitCode(report);
+    }
+
+    static SecurityLevel parseLevel(String text) {
+        try {
+            return SecurityLevel.valueOf(text.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException("unknown --level '" + text + "': use none, may, encrypt or verify");
+        }
+    }
+
+    static ObjectMapper jsonMapper() {
+        return new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT);
+    }
+}

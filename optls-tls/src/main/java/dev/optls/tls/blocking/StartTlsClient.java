@@ -1,0 +1,185 @@
+package dev.optls.tls.blocking;
+
+import dev.optls.core.Blame;
+import dev.optls.core.ClientOptions;
+import dev.optls.core.Dialects;
+import dev.optls.core.Failure;
+import dev.optls.core.FailureKind;
+import dev.optls.core.Negotiation;
+import dev.optls.core.Phase;
+import dev.optls.core.Protocol;
+import dev.optls.core.Result;
+import dev.optls.core.Step;
+import dev.optls.tls.ClientTls;
+import dev.optls.tls.TlsConnection;
+import dev.optls.tls.TlsHandshakeException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Blocking STARTTLS client: connects (or takes a connected socket), runs the protocol's client
+ * negotiation, layers TLS at the go-ahead, and returns the upgraded socket with a summary.
+ *
+ * <pre>{@code
+ * StartTlsClient client = new StartTlsClient(Protocol.SMTP, ClientOptions.of(SecurityLevel.VERIFY),
+ *         ClientTls.builder(SecurityLevel.VERIFY, "mx.example.org").build(), Timeouts.DEFAULT);
+ * try (ClientSession s = client.connect("mx.example.org", 25)) { ... }
+ * }</pre>
+ */
+public final class StartTlsClient {
+    private final Protocol protocol;
+    private final ClientOptions options;
+    private final ClientTls tls;
+    private final Timeouts timeouts;
+
+    /**
+     * @param protocol the protocol to speak
+     * @param options level, EHLO name, implicit TLS, limits
+     * @param tls how to run the TLS handshake (trust, reference identity, SNI, ALPN)
+     * @param timeouts per-phase time limits
+     */
+    public StartTlsClient(Protocol protocol, ClientOptions options, ClientTls tls, Timeouts timeouts) {
+        this.protocol = protocol;
+        this.options = options;
+        this.tls = tls;
+        this.timeouts = timeouts;
+    }
+
+    /** Connects to {@code host:port} and negotiates; never throws for anything the peer or network does. */
+    public ClientSession connect(String host, int port) {
+        Socket socket = new Socket();
+        try {
+            socket.connect(
+                    new InetSocketAddress(host, port), (int) timeouts.connect().toMillis());
+        } catch (IOException e) {
+            closeQuietly(socket);
+            return failed(
+                    new Failure(
+                            Blame.NETWORK,
+                            e instanceof SocketTimeoutException ? FailureKind.TIMEOUT : FailureKind.CONNECT_FAILED,
+                            Phase.CONNECT,
+                            "cannot connect to " + host + ":" + port + ": " + message(e),
+                            true),
+                    Optional.empty());
+        }
+        return negotiate(socket, host, port);
+    }
+
+    /**
+     * Negotiates on a connected socket. On failure the socket is closed.
+     *
+     * @param host the name the socket was connected to (used for SNI and the certificate check)
+     */
+    public ClientSession negotiate(Socket socket, String host, int port) {
+        Optional<TlsConnection> established = Optional.empty();
+        try {
+            Socket current = socket;
+            if (options.implicitTls()) {
+                // RFC 8314 §3: on an implicit-TLS port the ClientHello is the first thing sent.
+                TlsConnection c = tls.layer(socket, host, port, timeouts.handshakeMillis());
+                established = Optional.of(c);
+                current = c.socket();
+            }
+            Negotiation negotiation = Dialects.client(protocol, options);
+            Step step = new Wire(current).drive(negotiation, timeouts.reply());
+            if (step instanceof Step.BeginHandshake) {
+                TlsConnection c = tls.layer(current, host, port, timeouts.handshakeMillis());
+                established = Optional.of(c);
+                current = c.socket();
+                negotiation.handshakeCompleted(c.summary());
+                step = new Wire(current).drive(negotiation, timeouts.reply());
+            }
+            if (step instanceof Step.Completed done) {
+                return session(
+                        done.result().tlsActive() ? ClientSession.Status.TLS : ClientSession.Status.PLAINTEXT,
+                        Optional.of(current),
+                        Optional.of(done.result()),
+                        established,
+                        Optional.empty());
+            }
+            if (step instanceof Step.UpgradeUnavailable plain) {
+                return session(
+                        ClientSession.Status.PLAINTEXT,
+                        Optional.of(current),
+                        Optional.of(plain.plaintext()),
+                        established,
+                        Optional.of(plain.reason()));
+            }
+            if (step instanceof Step.Failed f) {
+                closeQuietly(current);
+                return failed(f.failure(), established);
+            }
+            throw new IllegalStateException("a client negotiation returned " + step);
+        } catch (TlsHandshakeException e) {
+            // No plaintext fallback on the same connection after a failed handshake (RFC 3207 §4.1).
+            closeQuietly(socket);
+            return new ClientSession(
+                    protocol,
+                    ClientSession.Status.FAILED,
+                    Optional.empty(),
+                    Optional.empty(),
+                    Optional.empty(),
+                    Optional.of(e.failure()),
+                    e.verification(),
+                    List.of());
+        } catch (SocketTimeoutException e) {
+            closeQuietly(socket);
+            return failed(
+                    new Failure(
+                            Blame.NETWORK,
+                            FailureKind.TIMEOUT,
+                            Phase.SESSION,
+                            "timed out: " + message(e) + "; raise --timeout if the server is slow",
+                            true),
+                    established);
+        } catch (IOException e) {
+            closeQuietly(socket);
+            return failed(
+                    new Failure(
+                            Blame.NETWORK,
+                            FailureKind.UNEXPECTED_EOF,
+                            Phase.SESSION,
+                            "connection broken: " + message(e),
+                            true),
+                    established);
+        }
+    }
+
+    private ClientSession failed(Failure failure, Optional<TlsConnection> established) {
+        return session(
+                ClientSession.Status.FAILED, Optional.empty(), Optional.empty(), established, Optional.of(failure));
+    }
+
+    private ClientSession session(
+            ClientSession.Status status,
+            Optional<Socket> socket,
+            Optional<Result> result,
+            Optional<TlsConnection> established,
+            Optional<Failure> failure) {
+        return new ClientSession(
+                protocol,
+                status,
+                socket,
+                result,
+                established,
+                failure,
+                established.flatMap(TlsConnection::verification),
+                established.map(TlsConnection::peerChain).orElse(List.of()));
+    }
+
+    static String message(Exception e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // Closing after a failure: nothing more to report.
+        }
+    }
+}

@@ -47,7 +47,7 @@ public final class Handshakes {
             return Failure.peer(
                     FailureKind.HANDSHAKE_FAILED,
                     Phase.HANDSHAKE,
-                    "TLS handshake with " + peer + " failed: " + message(cause));
+                    "TLS handshake with " + peer + " failed: " + message(cause) + hint(cause));
         }
         return new Failure(
                 Blame.NETWORK,
@@ -55,6 +55,20 @@ public final class Handshakes {
                 Phase.HANDSHAKE,
                 "connection to " + peer + " broke during the TLS handshake: " + message(cause),
                 true);
+    }
+
+    private static String hint(IOException cause) {
+        String text = String.valueOf(cause.getMessage());
+        if (text.contains("Unsupported or unrecognized SSL message")) {
+            return " (the peer answered in plaintext, not TLS)";
+        }
+        if (text.contains("no_application_protocol")) {
+            return " (the peer refused the ALPN protocol offered)";
+        }
+        if (text.contains("protocol_version") || text.contains("handshake_failure")) {
+            return " (no TLS version or cipher suite in common; the peer may need an older TLS profile)";
+        }
+        return "";
     }
 
     /** Disables JSSE's own (HTTPS-style) name check: names are checked per RFC 9525 by our trust manager. */

@@ -374,6 +374,40 @@ class HandshakeTest {
     }
 
     @Test
+    void slowDripPeerHitsTheWholeHandshakeDeadline() throws Exception {
+        // Each read gets a byte well within the timeout, so only a deadline over the whole handshake stops it.
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Void> dripper = CompletableFuture.runAsync(
+                    () -> {
+                        try (Socket s = listener.accept()) {
+                            OutputStream out = s.getOutputStream();
+                            out.write(new byte[] {0x16, 0x03, 0x03, 0x40, 0x00}); // handshake record, 16 KiB body
+                            out.flush();
+                            for (int i = 0; i < 100; i++) {
+                                Thread.sleep(100);
+                                out.write(0);
+                                out.flush();
+                            }
+                        } catch (Exception e) {
+                            // the client hangs up
+                        }
+                    },
+                    POOL);
+            Socket plain = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
+            long start = System.nanoTime();
+            TlsHandshakeException e = catchThrowableOfType(
+                    TlsHandshakeException.class,
+                    () -> client(SecurityLevel.ENCRYPT, "mail.example", Optional.empty())
+                            .layer(plain, "localhost", listener.getLocalPort(), 700));
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(e.failure().kind()).isEqualTo(FailureKind.TIMEOUT);
+            assertThat(millis).isBetween(600L, 3_000L);
+            assertThat(plain.isClosed()).isTrue();
+            dripper.get(15, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void plaintextReplyIsAHandshakeFailureBlamedOnThePeer() throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture<Void> talker = CompletableFuture.runAsync(
@@ -392,6 +426,7 @@ class HandshakeTest {
             assertThat(e.failure().kind()).isEqualTo(FailureKind.HANDSHAKE_FAILED);
             assertThat(e.failure().blame()).isEqualTo(Blame.PEER);
             assertThat(e.verification()).isEmpty();
+            assertThat(e.failure().detail()).contains("plaintext, not TLS");
             talker.get(5, TimeUnit.SECONDS);
         }
     }

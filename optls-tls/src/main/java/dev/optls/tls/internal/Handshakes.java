@@ -17,7 +17,9 @@ public final class Handshakes {
 
     /** Runs {@code startHandshake()} under a per-read timeout and an overall deadline. */
     public static void run(SSLSocket socket, Socket plain, int timeoutMillis) throws HandshakeIoException {
-        HandshakeDeadline deadline = HandshakeDeadline.start(socket, timeoutMillis);
+        // Closing the plain socket (not the SSLSocket, whose close() may wait for handshake locks) unblocks
+        // the handshaking thread at once.
+        HandshakeDeadline deadline = HandshakeDeadline.start(plain, timeoutMillis);
         try {
             int previous = plain.getSoTimeout();
             socket.setSoTimeout(timeoutMillis);

@@ -35,7 +35,7 @@ public final class TrustAnchors {
     /** The trusted certificate entries of a key store. */
     public static TrustAnchors of(KeyStore trustStore) {
         Objects.requireNonNull(trustStore, "trustStore");
-        return new TrustAnchors(trustStore, "trust store");
+        return new TrustAnchors(trustStore, "given trust store");
     }
 
     /** The CA certificates in a PEM file. */
@@ -56,7 +56,7 @@ public final class TrustAnchors {
         }
     }
 
-    /** Where the anchors came from, for reports: a file name, "trust store" or "JDK default trust store". */
+    /** Where the anchors came from, for reports: a file name, "given trust store" or "JDK default trust store". */
     public String description() {
         return description;
     }

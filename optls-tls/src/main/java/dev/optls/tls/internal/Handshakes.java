@@ -17,7 +17,9 @@ public final class Handshakes {
 
     /** Runs {@code startHandshake()} under a per-read timeout and an overall deadline. */
     public static void run(SSLSocket socket, Socket plain, int timeoutMillis) throws HandshakeIoException {
-        HandshakeDeadline deadline = HandshakeDeadline.start(socket, timeoutMillis);
+        // Closing the plain socket (not the SSLSocket, whose close() may wait for handshake locks) unblocks
+        // the handshaking thread at once.
+        HandshakeDeadline deadline = HandshakeDeadline.start(plain, timeoutMillis);
         try {
             int previous = plain.getSoTimeout();
             socket.setSoTimeout(timeoutMillis);
@@ -47,7 +49,7 @@ public final class Handshakes {
             return Failure.peer(
                     FailureKind.HANDSHAKE_FAILED,
                     Phase.HANDSHAKE,
-                    "TLS handshake with " + peer + " failed: " + message(cause));
+                    "TLS handshake with " + peer + " failed: " + message(cause) + hint(cause));
         }
         return new Failure(
                 Blame.NETWORK,
@@ -55,6 +57,20 @@ public final class Handshakes {
                 Phase.HANDSHAKE,
                 "connection to " + peer + " broke during the TLS handshake: " + message(cause),
                 true);
+    }
+
+    private static String hint(IOException cause) {
+        String text = String.valueOf(cause.getMessage());
+        if (text.contains("Unsupported or unrecognized SSL message")) {
+            return " (the peer answered in plaintext, not TLS)";
+        }
+        if (text.contains("no_application_protocol")) {
+            return " (the peer refused the ALPN protocol offered)";
+        }
+        if (text.contains("protocol_version") || text.contains("handshake_failure")) {
+            return " (no TLS version or cipher suite in common; the peer may need an older TLS profile)";
+        }
+        return "";
     }
 
     /** Disables JSSE's own (HTTPS-style) name check: names are checked per RFC 9525 by our trust manager. */

@@ -163,7 +163,7 @@ public final class ClientTls {
             } else {
                 failure = Handshakes.genericFailure(e, peer, handshakeTimeoutMillis);
             }
-            throw new TlsHandshakeException(failure, verification, e.getCause());
+            throw new TlsHandshakeException(failure, verification, trustManager.chain(), e.getCause());
         }
 
         String selected = Objects.requireNonNullElse(socket.getApplicationProtocol(), "");

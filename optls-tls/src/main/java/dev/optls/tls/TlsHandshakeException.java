@@ -1,6 +1,8 @@
 package dev.optls.tls;
 
 import dev.optls.core.Failure;
+import java.security.cert.X509Certificate;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -11,12 +13,25 @@ import java.util.Optional;
 public final class TlsHandshakeException extends Exception {
     private final transient Failure failure;
     private final transient Verification verification;
+    private final transient List<X509Certificate> peerChain;
 
     /** A failed handshake, with the certificate verification if the server's certificate was seen. */
     public TlsHandshakeException(Failure failure, Optional<Verification> verification, Throwable cause) {
+        this(failure, verification, List.of(), cause);
+    }
+
+    /** A failed handshake, with the certificate chain the server presented (leaf first) when one was seen. */
+    public TlsHandshakeException(
+            Failure failure, Optional<Verification> verification, List<X509Certificate> peerChain, Throwable cause) {
         super(failure.toString(), cause);
         this.failure = Objects.requireNonNull(failure, "failure");
         this.verification = verification.orElse(null);
+        this.peerChain = List.copyOf(peerChain);
+    }
+
+    /** The server's certificates, leaf first, when the handshake got that far (client side). */
+    public List<X509Certificate> peerChain() {
+        return peerChain;
     }
 
     /** What went wrong, as a value the negotiation and reports understand. */

@@ -125,7 +125,7 @@ public final class StartTlsClient {
                     Optional.empty(),
                     Optional.of(e.failure()),
                     e.verification(),
-                    List.of());
+                    e.peerChain());
         } catch (SocketTimeoutException e) {
             closeQuietly(socket);
             return failed(

@@ -45,8 +45,19 @@ public sealed interface Step {
     /** The negotiation is over and the connection belongs to the application. */
     record Completed(Result result) implements Step {}
 
-    /** The negotiation failed: write any pending output, then close the connection. */
-    record Failed(Failure failure) implements Step {}
+    /**
+     * The negotiation failed: write any pending output, then close the connection.
+     *
+     * @param failure what went wrong
+     * @param observed what the server had advertised in plaintext, when the failure is a policy refusal
+     *     (STARTTLS not offered or refused at a level that requires TLS): for reports only
+     */
+    record Failed(Failure failure, java.util.Optional<Result> observed) implements Step {
+        /** A failure with nothing observed worth reporting. */
+        public Failed(Failure failure) {
+            this(failure, java.util.Optional.empty());
+        }
+    }
 
     /** The shared {@link NeedInput} value. */
     NeedInput NEED_INPUT = new NeedInput();

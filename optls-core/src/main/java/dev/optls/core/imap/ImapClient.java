@@ -215,11 +215,14 @@ public final class ImapClient extends BaseNegotiation {
             if (options.level().requiresTls()) {
                 // RFC 2595 §3.1 / security.md N/O: required TLS fails closed; say goodbye first.
                 send("LOGOUT");
-                failNow(Failure.policy(
-                        FailureKind.STARTTLS_NOT_OFFERED,
-                        Phase.CAPABILITIES,
-                        detail + " and TLS is required; closing. Use implicit TLS (imaps, port 993) if the server"
-                                + " offers it, or lower the level to MAY to accept plaintext"));
+                failNow(
+                        Failure.policy(
+                                FailureKind.STARTTLS_NOT_OFFERED,
+                                Phase.CAPABILITIES,
+                                detail
+                                        + " and TLS is required; closing. Use implicit TLS (imaps, port 993) if the server"
+                                        + " offers it, or lower the level to MAY to accept plaintext"),
+                        plaintext(greeting, caps));
             } else {
                 emit(new Step.UpgradeUnavailable(
                         Failure.peer(FailureKind.STARTTLS_NOT_OFFERED, Phase.CAPABILITIES, detail),
@@ -249,12 +252,14 @@ public final class ImapClient extends BaseNegotiation {
                     .withTemporary(tagged.status() == ImapResponse.Status.NO);
             if (options.level().requiresTls()) {
                 send("LOGOUT");
-                failNow(new Failure(
-                        dev.optls.core.Blame.POLICY,
-                        refused.kind(),
-                        refused.phase(),
-                        detail + " and TLS is required; closing",
-                        refused.temporary()));
+                failNow(
+                        new Failure(
+                                dev.optls.core.Blame.POLICY,
+                                refused.kind(),
+                                refused.phase(),
+                                detail + " and TLS is required; closing",
+                                refused.temporary()),
+                        plaintext(s.greeting(), s.before()));
             } else {
                 emit(new Step.UpgradeUnavailable(refused, plaintext(s.greeting(), s.before())));
             }

@@ -226,6 +226,11 @@ public abstract class BaseNegotiation implements Negotiation {
         event = new Step.Failed(failure);
     }
 
+    /** Fail now because of local policy, keeping what the server advertised in plaintext for reports. */
+    protected final void failNow(Failure failure, Result observed) {
+        event = new Step.Failed(failure, java.util.Optional.of(observed));
+    }
+
     /**
      * Client side: the go-ahead has just been parsed. RFC 3207 §4.2 / RFC 2595 §3.1 / CVE-2011-0411:
      * any byte already buffered after it was sent in plaintext by someone and must never be read as if

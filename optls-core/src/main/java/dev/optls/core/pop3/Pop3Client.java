@@ -209,11 +209,13 @@ public final class Pop3Client extends BaseNegotiation {
             if (options.level().requiresTls()) {
                 // protocols.md §0.1.6: required TLS fails closed; QUIT first while the session is sane.
                 write(QUIT);
-                failNow(Failure.policy(
-                        FailureKind.STARTTLS_NOT_OFFERED,
-                        Phase.CAPABILITIES,
-                        detail + "; TLS is required at level " + options.level()
-                                + ", so the connection is closed (lower the level to MAY to allow plaintext)"));
+                failNow(
+                        Failure.policy(
+                                FailureKind.STARTTLS_NOT_OFFERED,
+                                Phase.CAPABILITIES,
+                                detail + "; TLS is required at level " + options.level()
+                                        + ", so the connection is closed (lower the level to MAY to allow plaintext)"),
+                        plaintext);
                 return new Done(Phase.CAPABILITIES);
             }
             emit(new Step.UpgradeUnavailable(
@@ -242,12 +244,21 @@ public final class Pop3Client extends BaseNegotiation {
         Failure failure = Failure.peer(kind, Phase.UPGRADE, detail).withTemporary(reply.temporary());
         if (options.level().requiresTls()) {
             write(QUIT);
-            failNow(new Failure(
-                    Blame.POLICY,
-                    kind,
-                    Phase.UPGRADE,
-                    detail + "; TLS is required at level " + options.level() + ", so the connection is closed",
-                    reply.temporary()));
+            failNow(
+                    new Failure(
+                            Blame.POLICY,
+                            kind,
+                            Phase.UPGRADE,
+                            detail + "; TLS is required at level " + options.level() + ", so the connection is closed",
+                            reply.temporary()),
+                    new Result(
+                            Protocol.POP3,
+                            Result.Ending.PLAINTEXT,
+                            false,
+                            greeting,
+                            before,
+                            Capabilities.NONE,
+                            ByteBuffer.allocate(0)));
             return new Done(Phase.UPGRADE);
         }
         emit(new Step.UpgradeUnavailable(

@@ -221,7 +221,7 @@ public final class SmtpClient extends BaseNegotiation {
     private void downgradeOrFail(Failure reason, Capabilities before) {
         if (options.level().requiresTls() || options.implicitTls()) {
             write("QUIT\r\n");
-            failNow(reason.asPolicy());
+            failNow(reason.asPolicy(), result(Result.Ending.PLAINTEXT, false, before, Capabilities.NONE));
         } else {
             emit(new Step.UpgradeUnavailable(
                     reason, result(Result.Ending.PLAINTEXT, false, before, Capabilities.NONE)));

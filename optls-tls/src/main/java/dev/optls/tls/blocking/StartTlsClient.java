@@ -111,7 +111,12 @@ public final class StartTlsClient {
             }
             if (step instanceof Step.Failed f) {
                 closeQuietly(current);
-                return failed(f.failure(), established);
+                return session(
+                        ClientSession.Status.FAILED,
+                        Optional.empty(),
+                        f.observed(),
+                        established,
+                        Optional.of(f.failure()));
             }
             throw new IllegalStateException("a client negotiation returned " + step);
         } catch (TlsHandshakeException e) {

@@ -40,4 +40,10 @@ public record Result(
     public Result {
         remaining = remaining.asReadOnlyBuffer();
     }
+
+    /** A read-only view of the remaining bytes, with its own position. */
+    @Override
+    public ByteBuffer remaining() {
+        return remaining.duplicate();
+    }
 }

@@ -28,6 +28,12 @@ public sealed interface Step {
         public BeginHandshake {
             tlsInput = tlsInput.asReadOnlyBuffer();
         }
+
+        /** A read-only view of the bytes, with its own position. */
+        @Override
+        public ByteBuffer tlsInput() {
+            return tlsInput.duplicate();
+        }
     }
 
     /**

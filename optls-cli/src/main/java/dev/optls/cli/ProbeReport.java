@@ -42,7 +42,8 @@ public record ProbeReport(
     /** Capabilities before and after TLS. */
     public record Capabilities(List<String> before, List<String> after) {}
 
-    /** The negotiated TLS parameters. */
+    /** The negotiated TLS parameters; {@code alpn} is left out when none was agreed. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Tls(String version, String cipher, String alpn) {}
 
     /** The leaf certificate. */

@@ -22,7 +22,8 @@ public record Target(String uri, Protocol protocol, boolean implicitTls, String 
         try {
             uri = new URI(text.contains("://") ? text : "invalid://" + text);
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("not a URI: " + text + " (" + e.getReason() + ")");
+            throw new IllegalArgumentException("not a URI: " + text + " (" + e.getReason()
+                    + "): write scheme://host[:port], e.g. smtp://mx.example.org:25 or imaps://[::1]:993");
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         Protocol protocol = Protocol.forScheme(scheme)
@@ -40,6 +41,9 @@ public record Target(String uri, Protocol protocol, boolean implicitTls, String 
         int port = uri.getPort() >= 0
                 ? uri.getPort()
                 : implicit ? protocol.implicitPort().orElseThrow() : protocol.defaultPort();
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port " + port + " out of range in '" + text + "': use 1 to 65535");
+        }
         if ((uri.getPath() != null && !uri.getPath().isEmpty() && !uri.getPath().equals("/"))
                 || uri.getQuery() != null
                 || uri.getUserInfo() != null) {

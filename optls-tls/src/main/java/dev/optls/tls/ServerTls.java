@@ -180,9 +180,11 @@ public final class ServerTls {
         return Optional.empty();
     }
 
+    private static final SecureRandom RANDOM = new SecureRandom();
+
     private static char[] randomPassword() {
         byte[] bytes = new byte[18];
-        new SecureRandom().nextBytes(bytes);
+        RANDOM.nextBytes(bytes);
         return Base64.getEncoder().encodeToString(bytes).toCharArray();
     }
 

@@ -51,16 +51,18 @@ public abstract class BaseNegotiation implements Negotiation {
         }
         if (!in.append(input)) {
             input.position(input.limit());
-            Failure overflow = Failure.peer(
-                    FailureKind.LIMIT_EXCEEDED,
-                    phase(),
-                    "peer sent more than " + limits.maxBufferedBytes() + " bytes that were not consumed");
-            String goodbye = farewell(overflow);
-            if (goodbye != null) {
-                write(goodbye);
-            }
-            failNow(overflow);
+            failOverLimit("peer sent more than " + limits.maxBufferedBytes() + " bytes that were not consumed");
         }
+    }
+
+    /** A limit was hit: say the dialect's farewell (if any) and fail with LIMIT_EXCEEDED. */
+    private void failOverLimit(String detail) {
+        Failure failure = Failure.peer(FailureKind.LIMIT_EXCEEDED, phase(), detail);
+        String goodbye = farewell(failure);
+        if (goodbye != null) {
+            write(goodbye);
+        }
+        failNow(failure);
     }
 
     @Override
@@ -84,15 +86,7 @@ public abstract class BaseNegotiation implements Negotiation {
                 failNow(e.failure());
                 continue;
             } catch (InputBuffer.LineTooLongException e) {
-                Failure tooLong = Failure.peer(
-                        FailureKind.LIMIT_EXCEEDED,
-                        phase(),
-                        "peer sent a line longer than " + limits.maxLineLength() + " bytes");
-                String goodbye = farewell(tooLong);
-                if (goodbye != null) {
-                    write(goodbye);
-                }
-                failNow(tooLong);
+                failOverLimit("peer sent a line longer than " + limits.maxLineLength() + " bytes");
                 continue;
             }
             if (!progressed) {

@@ -2,6 +2,7 @@ package dev.optls.bench;
 
 import dev.optls.core.Protocol;
 import dev.optls.core.Result;
+import dev.optls.core.Step;
 import dev.optls.core.imap.ImapClient;
 import dev.optls.core.imap.ImapServer;
 import dev.optls.core.pop3.Pop3Client;
@@ -29,16 +30,39 @@ import org.openjdk.jmh.annotations.State;
  *   <li>IMAP: greeting with {@code [CAPABILITY ...]}, STARTTLS, OK, handshake, CAPABILITY again.
  *   <li>POP3: greeting, CAPA, STLS, +OK, handshake, CAPA again.
  * </ul>
+ *
+ * {@link #smtpClient()} and {@link #smtpServer()} split {@link #smtp()} by side: each replays to one new
+ * negotiation what that side received in a recorded run, and discards what it writes.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @State(Scope.Thread)
 public class InMemoryNegotiation {
     private final ByteBuffer scratch = ByteBuffer.allocate(8192);
+    private InMemory.Recording smtpRecording;
 
-    /** Runs each negotiation once and checks that it upgraded with the expected capabilities. */
+    /**
+     * Runs each negotiation once and checks that it upgraded with the expected capabilities; records the
+     * SMTP run for the one-sided benchmarks and checks that each side alone follows it.
+     */
     @Setup
     public void setUp() {
+        smtpRecording = new InMemory.Recording();
+        check(
+                InMemory.run(
+                        new SmtpClient(Protocol.SMTP, Fixtures.CLIENT),
+                        new SmtpServer(Protocol.SMTP, Fixtures.SMTP_SERVER),
+                        () -> new SmtpServer(Protocol.SMTP, Fixtures.SMTP_SERVER.afterUpgrade()),
+                        scratch,
+                        smtpRecording),
+                "STARTTLS",
+                "AUTH");
+        if (!(smtpClient() instanceof Step.Completed done) || !done.result().tlsActive()) {
+            throw new IllegalStateException("the SMTP client alone did not follow the recording");
+        }
+        if (!(smtpServer() instanceof Step.NeedInput)) {
+            throw new IllegalStateException("the SMTP server alone did not follow the recording");
+        }
         check(smtp(), "STARTTLS", "AUTH");
         check(imap(), "STARTTLS", "AUTH=PLAIN");
         check(pop3(), "STLS", "USER");
@@ -59,6 +83,22 @@ public class InMemoryNegotiation {
         return InMemory.run(
                 new SmtpClient(Protocol.SMTP, Fixtures.CLIENT),
                 new SmtpServer(Protocol.SMTP, Fixtures.SMTP_SERVER),
+                () -> new SmtpServer(Protocol.SMTP, Fixtures.SMTP_SERVER.afterUpgrade()),
+                scratch);
+    }
+
+    /** The client side of {@link #smtp()} alone, fed the server's recorded replies. */
+    @Benchmark
+    public Step smtpClient() {
+        return InMemory.replay(new SmtpClient(Protocol.SMTP, Fixtures.CLIENT), smtpRecording.toClient, null, scratch);
+    }
+
+    /** The server side of {@link #smtp()} alone, fed the client's recorded commands. */
+    @Benchmark
+    public Step smtpServer() {
+        return InMemory.replay(
+                new SmtpServer(Protocol.SMTP, Fixtures.SMTP_SERVER),
+                smtpRecording.toServer,
                 () -> new SmtpServer(Protocol.SMTP, Fixtures.SMTP_SERVER.afterUpgrade()),
                 scratch);
     }

@@ -53,7 +53,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * TLS 1.3 handshake (no resumption: each client uses a new {@code SSLContext}, as {@link ClientTls} does)
  * with the same EC P-256 certificate from {@link TestPki}, the same suites, the chain and the name
  * {@code localhost} checked; then the client closes. One op is one connection, client side; the server
- * thread serves connections one at a time.
+ * thread serves connections one at a time. Both sides set TCP_NODELAY (see {@link #connect(int)}); the
+ * optls client gets its connected socket through {@link StartTlsClient#negotiate}.
  *
  * <ul>
  *   <li>{@link #bareTls}: plain JSSE {@code SSLSocket}s on both sides, no optls code at all.
@@ -113,6 +114,7 @@ public class TlsHandshake {
                 }
                 try (Socket socket = accepted) {
                     socket.setSoTimeout(SO_TIMEOUT_MILLIS);
+                    socket.setTcpNoDelay(true);
                     serve(socket);
                 } catch (IOException | RuntimeException e) {
                     failures.incrementAndGet();
@@ -252,6 +254,19 @@ public class TlsHandshake {
         return session.tls().orElseThrow().cipherSuite();
     }
 
+    /**
+     * A TCP connection to the loopback server with Nagle's algorithm off. Without TCP_NODELAY a TLS flight
+     * written as several small records waits for the peer's delayed ACK (40 ms on Linux): the benchmarks
+     * would measure that timer, not the handshake. Both benchmarks and both servers set it.
+     */
+    static Socket connect(int port) throws IOException {
+        Socket plain = new Socket();
+        plain.setTcpNoDelay(true);
+        plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), SO_TIMEOUT_MILLIS);
+        plain.setSoTimeout(SO_TIMEOUT_MILLIS);
+        return plain;
+    }
+
     static SSLSession handshake(BareServer server) throws IOException {
         SSLContext context;
         try {
@@ -261,9 +276,7 @@ public class TlsHandshake {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
-        Socket plain = new Socket();
-        plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()), SO_TIMEOUT_MILLIS);
-        plain.setSoTimeout(SO_TIMEOUT_MILLIS);
+        Socket plain = connect(server.port());
         try (SSLSocket tls =
                 (SSLSocket) context.getSocketFactory().createSocket(plain, SERVER_NAME, server.port(), true)) {
             SSLParameters parameters = tls.getSSLParameters();
@@ -279,8 +292,8 @@ public class TlsHandshake {
     }
 
     static ClientSession negotiate(OptlsServer server) throws IOException {
-        ClientSession session =
-                server.client.connect(InetAddress.getLoopbackAddress().getHostAddress(), server.port());
+        Socket plain = connect(server.port());
+        ClientSession session = server.client.negotiate(plain, SERVER_NAME, server.port());
         try (session) {
             if (session.status() != ClientSession.Status.TLS) {
                 throw new IllegalStateException("optls negotiation failed: " + session.failure());

@@ -42,6 +42,11 @@ class BenchmarksWorkTest {
                     .hasSize(9)
                     .contains("AUTH PLAIN LOGIN")
                     .doesNotContain("STARTTLS");
+            assertThat(bench.smtpClient())
+                    .isInstanceOfSatisfying(
+                            Step.Completed.class,
+                            done -> assertThat(done.result().after()).isEqualTo(smtp.after()));
+            assertThat(bench.smtpServer()).isInstanceOf(Step.NeedInput.class);
             assertThat(bench.imap().after().has("AUTH=PLAIN")).isTrue();
             assertThat(bench.pop3().after().has("USER")).isTrue();
         }

@@ -53,6 +53,9 @@ public final class StartTlsClient {
     public ClientSession connect(String host, int port) {
         Socket socket = new Socket();
         try {
+            // Small request/reply exchanges: without TCP_NODELAY each handshake flight can wait for a
+            // delayed ACK (40 ms on Linux loopback).
+            socket.setTcpNoDelay(true);
             socket.connect(
                     new InetSocketAddress(host, port), (int) timeouts.connect().toMillis());
         } catch (IOException e) {

@@ -89,6 +89,8 @@ public final class StartTlsServer {
             boolean continueAfterTls)
             throws IOException {
         Socket current = socket;
+        // Small request/reply exchanges: do not let replies wait for a delayed ACK.
+        current.setTcpNoDelay(true);
         Wire wire = new Wire(current);
         while (true) {
             Step step;

@@ -370,12 +370,16 @@ public final class Peers {
      * a message saying that {@code what} is missing and comes from the Debian package {@code debianPackage}.
      */
     public static void require(boolean condition, String what, String debianPackage) {
+        require(condition, what, debianPackage, onCi());
+    }
+
+    static void require(boolean condition, String what, String debianPackage, boolean ci) {
         if (condition) {
             return;
         }
         String message = what + " is missing: install the Debian package '" + debianPackage + "' (apt-get install "
                 + debianPackage + "), or run scripts/install-peers.sh";
-        if (onCi()) {
+        if (ci) {
             throw new AssertionError(message + " [CI=true: interop peers must be installed on CI]");
         }
         Assumptions.abort(message);

@@ -48,15 +48,15 @@ if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mtime -1 2>/
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
 fi
 
-install() {
+apt_install() {
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $missing >/dev/null
 }
 say "apt-get install$missing"
-if ! install; then
+if ! apt_install; then
     say "install failed; apt-get update and retry once"
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    install
+    apt_install
 fi
 
-say "done: $(postconf -d mail_version 2>/dev/null || echo 'postfix ?'), dovecot $(dovecot --version 2>/dev/null || echo '?')"
+say "done: postfix $(postconf -dh mail_version 2>/dev/null || echo '?'), dovecot $(dovecot --version 2>/dev/null || echo '?')"

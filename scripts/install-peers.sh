@@ -1,0 +1,62 @@
+#!/bin/sh
+# Installs the Debian daemons and clients that optls-interop's tests start on loopback high ports.
+# Idempotent and quiet: prints one line per action, does nothing when everything is already there.
+# The package scripts must never start a daemon on the standard ports (25, 143, 110...): a
+# policy-rc.d that exits 101 forbids it; the tests start private instances themselves.
+set -eu
+
+PACKAGES="postfix dovecot-imapd dovecot-pop3d swaks openssl curl python3 ca-certificates procps util-linux"
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+
+say() { echo "install-peers: $*"; }
+
+if [ ! -x /usr/sbin/policy-rc.d ] || ! grep -q "exit 101" /usr/sbin/policy-rc.d 2>/dev/null; then
+    say "installing /usr/sbin/policy-rc.d (exit 101) so packages start no daemons"
+    printf '#!/bin/sh\n# installed by optls scripts/install-peers.sh: no daemon starts from package scripts\nexit 101\n' \
+        | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+fi
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    say "all peers already installed:$(echo " $PACKAGES")"
+    exit 0
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+case "$missing" in
+    *" postfix"*)
+        say "preseeding postfix/main_mailer_type = No configuration"
+        echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+        ;;
+esac
+
+# apt-get update only when the package lists are missing or older than a day.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mtime -1 2>/dev/null | head -n 1)" ]; then
+    say "apt-get update (package lists missing or older than a day)"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+fi
+
+apt_install() {
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $missing >/dev/null
+}
+say "apt-get install$missing"
+if ! apt_install; then
+    say "install failed; apt-get update and retry once"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    apt_install
+fi
+
+say "done: postfix $(postconf -dh mail_version 2>/dev/null || echo '?'), dovecot $(dovecot --version 2>/dev/null || echo '?')"

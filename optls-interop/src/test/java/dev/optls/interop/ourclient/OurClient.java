@@ -6,6 +6,7 @@ import dev.optls.cli.Main;
 import dev.optls.core.ClientOptions;
 import dev.optls.core.Protocol;
 import dev.optls.core.SecurityLevel;
+import dev.optls.interop.peers.DovecotServer;
 import dev.optls.interop.peers.PeerTls;
 import dev.optls.interop.peers.Peers;
 import dev.optls.interop.peers.PostfixServer;
@@ -30,6 +31,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Shared fixtures for the tests of the optls client against real daemons: a test PKI whose CA the client
@@ -203,25 +206,8 @@ final class OurClient {
      */
     static String postfixDisconnect(PostfixServer postfix, int localPort) {
         String client = "[" + Peers.LOOPBACK + "]:" + localPort + " ";
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (true) {
-            String log = postfix.log();
-            Optional<String> line = log.lines()
-                    .filter(l -> l.contains("disconnect from ") && l.contains(client))
-                    .findFirst();
-            if (line.isPresent()) {
-                return line.get();
-            }
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("Postfix logged no disconnect of " + client + "within 5 s:\n" + log);
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted while waiting for Postfix's log", e);
-            }
-        }
+        return awaitLine(
+                postfix::log, l -> l.contains("disconnect from ") && l.contains(client), "Postfix", client.strip());
     }
 
     /** A Postfix builder that logs client ports, so each test finds its own connection in the log. */
@@ -231,5 +217,51 @@ final class OurClient {
             builder.certificate(pem.chain(), pem.key());
         }
         return builder;
+    }
+
+    /**
+     * A Dovecot builder whose login process logs the client port ({@code rport=}), so each test finds its own
+     * connection in the log.
+     */
+    static DovecotServer.Builder dovecot(PeerTls tls, Peers.PemFiles pem) {
+        DovecotServer.Builder builder = DovecotServer.builder()
+                .tls(tls)
+                .config("login_log_format_elements = user=<%u> method=%m rip=%r rport=%{rport} lip=%l mpid=%e %c"
+                        + " session=<%{session}>");
+        if (pem != null) {
+            builder.certificate(pem.chain(), pem.key());
+        }
+        return builder;
+    }
+
+    /**
+     * Dovecot's login-process line for the connection from {@code localPort} ({@code Login: ...} or
+     * {@code Disconnected: ...}).
+     *
+     * @throws AssertionError if it is not logged within 5 s; the message holds the log
+     */
+    static String dovecotLoginLine(DovecotServer dovecot, int localPort) {
+        String client = "rport=" + localPort + ",";
+        return awaitLine(dovecot::log, l -> l.contains("-login: ") && l.contains(client), "Dovecot", client);
+    }
+
+    private static String awaitLine(Supplier<String> log, Predicate<String> wanted, String peer, String what) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (true) {
+            String text = log.get();
+            Optional<String> line = text.lines().filter(wanted).findFirst();
+            if (line.isPresent()) {
+                return line.get();
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError(peer + " logged nothing for " + what + " within 5 s:\n" + text);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted while waiting for the log of " + peer, e);
+            }
+        }
     }
 }

@@ -31,6 +31,14 @@ public interface Negotiation {
     void handshakeCompleted(HandshakeSummary summary);
 
     /**
+     * Client side: what the server advertised in plaintext so far (greeting, capabilities), for reports
+     * when the negotiation fails later, e.g. in the handshake. Never used by the negotiation itself.
+     */
+    default java.util.Optional<Result> observed() {
+        return java.util.Optional.empty();
+    }
+
+    /**
      * Server side: answer the command of the current {@link Step.Deliver} with complete reply lines
      * (CRLF-terminated, or a single line to which CRLF is added).
      *

@@ -203,6 +203,7 @@ public final class ImapClient extends BaseNegotiation {
                     Protocol.IMAP, Result.Ending.IMPLICIT_TLS, true, greeting, Capabilities.NONE, caps, EMPTY)));
             return;
         }
+        observe(plaintext(greeting, caps));
         if (options.level() == dev.optls.core.SecurityLevel.NONE) {
             finish(Phase.CAPABILITIES);
             emit(new Step.Completed(plaintext(greeting, caps)));

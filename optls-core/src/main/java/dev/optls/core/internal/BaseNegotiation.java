@@ -27,6 +27,7 @@ public abstract class BaseNegotiation implements Negotiation {
     private Step event;
     private boolean eof;
     private byte[] deliveredRaw;
+    private Result observed;
 
     protected BaseNegotiation(Protocol protocol, Limits limits) {
         this.protocol = protocol;
@@ -215,14 +216,31 @@ public abstract class BaseNegotiation implements Negotiation {
         event = new Step.Deliver(command);
     }
 
-    /** Fail now; output already queued (e.g. QUIT or an error reply) is still flushed first. */
+    /**
+     * Fail now; output already queued (e.g. QUIT or an error reply) is still flushed first. The step
+     * carries what was {@link #observe observed} in plaintext, for reports.
+     */
     protected final void failNow(Failure failure) {
-        event = new Step.Failed(failure);
+        event = new Step.Failed(failure, observed());
     }
 
-    /** Fail now because of local policy, keeping what the server advertised in plaintext for reports. */
-    protected final void failNow(Failure failure, Result observed) {
-        event = new Step.Failed(failure, java.util.Optional.of(observed));
+    /** Fail now, recording {@code plaintextView} as what was observed first. */
+    protected final void failNow(Failure failure, Result plaintextView) {
+        observe(plaintextView);
+        failNow(failure);
+    }
+
+    /**
+     * Client side: record what the server advertised in plaintext, for reports only ({@link
+     * Step.Failed#observed()}, {@link #observed()}); no state ever reads it back.
+     */
+    protected final void observe(Result plaintextView) {
+        observed = plaintextView;
+    }
+
+    @Override
+    public final java.util.Optional<Result> observed() {
+        return java.util.Optional.ofNullable(observed);
     }
 
     /**

@@ -200,6 +200,7 @@ public final class Pop3Client extends BaseNegotiation {
         }
         Result plaintext = new Result(
                 Protocol.POP3, Result.Ending.PLAINTEXT, false, s.greeting(), caps, Capabilities.NONE, none());
+        observe(plaintext);
         if (options.level() == SecurityLevel.NONE) {
             return complete(plaintext);
         }

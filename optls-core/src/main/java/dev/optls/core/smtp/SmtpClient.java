@@ -153,6 +153,7 @@ public final class SmtpClient extends BaseNegotiation {
             return;
         }
         beforeForReport = capabilities;
+        observe(result(Result.Ending.PLAINTEXT, false, capabilities, Capabilities.NONE));
         switch (options.level()) {
             case NONE ->
                 emit(new Step.Completed(result(Result.Ending.PLAINTEXT, false, capabilities, Capabilities.NONE)));

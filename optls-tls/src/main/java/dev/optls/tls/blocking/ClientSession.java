@@ -20,7 +20,8 @@ import java.util.Optional;
  * @param protocol the protocol spoken
  * @param status how it ended
  * @param socket the connection to continue on, or empty when it was closed
- * @param result what was advertised before and after TLS, when the negotiation got that far
+ * @param result what was advertised before and after TLS; when the session FAILED, what the server had
+ *     advertised in plaintext before the failure (for reports), if it got that far
  * @param tls the TLS parameters and peer certificate chain, when a handshake completed
  * @param failure why TLS is not in use (status {@code PLAINTEXT} at level MAY) or why it failed
  * @param verification the server certificate check, when a certificate was seen (also when the

@@ -67,6 +67,7 @@ public final class StartTlsClient {
                             Phase.CONNECT,
                             "cannot connect to " + host + ":" + port + ": " + message(e),
                             true),
+                    Optional.empty(),
                     Optional.empty());
         }
         return negotiate(socket, host, port);
@@ -79,6 +80,7 @@ public final class StartTlsClient {
      */
     public ClientSession negotiate(Socket socket, String host, int port) {
         Optional<TlsConnection> established = Optional.empty();
+        Negotiation negotiation = Dialects.client(protocol, options);
         try {
             Socket current = socket;
             if (options.implicitTls()) {
@@ -87,7 +89,6 @@ public final class StartTlsClient {
                 established = Optional.of(c);
                 current = c.socket();
             }
-            Negotiation negotiation = Dialects.client(protocol, options);
             Step step = new Wire(current).drive(negotiation, timeouts.reply());
             if (step instanceof Step.BeginHandshake) {
                 TlsConnection c = tls.layer(current, host, port, timeouts.handshakeMillis());
@@ -129,7 +130,7 @@ public final class StartTlsClient {
                     protocol,
                     ClientSession.Status.FAILED,
                     Optional.empty(),
-                    Optional.empty(),
+                    negotiation.observed(),
                     Optional.empty(),
                     Optional.of(e.failure()),
                     e.verification(),
@@ -143,7 +144,8 @@ public final class StartTlsClient {
                             Phase.SESSION,
                             "timed out: " + message(e) + "; raise --timeout if the server is slow",
                             true),
-                    established);
+                    established,
+                    negotiation.observed());
         } catch (IOException e) {
             closeQuietly(socket);
             return failed(
@@ -153,13 +155,13 @@ public final class StartTlsClient {
                             Phase.SESSION,
                             "connection broken: " + message(e),
                             true),
-                    established);
+                    established,
+                    negotiation.observed());
         }
     }
 
-    private ClientSession failed(Failure failure, Optional<TlsConnection> established) {
-        return session(
-                ClientSession.Status.FAILED, Optional.empty(), Optional.empty(), established, Optional.of(failure));
+    private ClientSession failed(Failure failure, Optional<TlsConnection> established, Optional<Result> observed) {
+        return session(ClientSession.Status.FAILED, Optional.empty(), observed, established, Optional.of(failure));
     }
 
     private ClientSession session(

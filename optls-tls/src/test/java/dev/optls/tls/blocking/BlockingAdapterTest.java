@@ -303,6 +303,8 @@ class BlockingAdapterTest {
         assertThat(session.status()).isEqualTo(ClientSession.Status.FAILED);
         assertThat(session.failure().orElseThrow().kind()).isEqualTo(FailureKind.CERTIFICATE_INVALID);
         assertThat(session.peerChain()).isNotEmpty();
+        // For reports: what the server advertised before the failed handshake is still known.
+        assertThat(session.result().orElseThrow().before().has("STARTTLS")).isTrue();
         assertThat(session.socket()).isEmpty();
         assertThat(served.get(10, TimeUnit.SECONDS).tls()).isEmpty();
     }

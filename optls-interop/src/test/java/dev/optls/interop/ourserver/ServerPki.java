@@ -34,6 +34,11 @@ final class ServerPki implements AutoCloseable {
         return credential;
     }
 
+    /** Another certificate from the same CA, for {@code dnsName} only (not for localhost or 127.0.0.1). */
+    Credential credentialFor(String dnsName) {
+        return pki.leaf(dnsName).issue();
+    }
+
     /** The CA certificate as a PEM file. */
     Path caPem() {
         return caPem;

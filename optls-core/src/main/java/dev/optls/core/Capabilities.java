@@ -24,21 +24,37 @@ public record Capabilities(List<String> entries) {
 
     /** Whether an item with this keyword is present. */
     public boolean has(String keyword) {
-        return find(keyword).isPresent();
+        for (String e : entries) {
+            if (hasKeyword(e, keyword)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The first item whose keyword (first token) equals {@code keyword}, ignoring case. */
     public Optional<String> find(String keyword) {
-        return entries.stream()
-                .filter(e -> keywordOf(e).equalsIgnoreCase(keyword))
-                .findFirst();
+        for (String e : entries) {
+            if (hasKeyword(e, keyword)) {
+                return Optional.of(e);
+            }
+        }
+        return Optional.empty();
     }
 
     /** A copy without the items that have this keyword. */
     public Capabilities without(String keyword) {
-        return new Capabilities(entries.stream()
-                .filter(e -> !keywordOf(e).equalsIgnoreCase(keyword))
-                .toList());
+        if (!has(keyword)) {
+            return this;
+        }
+        return new Capabilities(
+                entries.stream().filter(e -> !hasKeyword(e, keyword)).toList());
+    }
+
+    /** Whether {@code entry}'s first token is {@code keyword}, ignoring case, without allocating. */
+    private static boolean hasKeyword(String entry, String keyword) {
+        int n = keyword.length();
+        return entry.regionMatches(true, 0, keyword, 0, n) && (entry.length() == n || entry.charAt(n) == ' ');
     }
 
     /** A copy with {@code entry} appended. */

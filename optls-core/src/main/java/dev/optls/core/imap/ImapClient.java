@@ -13,7 +13,6 @@ import dev.optls.core.internal.BaseNegotiation;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * IMAP client upgrade (RFC 9051 §6.2.1, RFC 3501, RFC 2595): read the greeting, learn the capabilities,
@@ -344,7 +343,9 @@ public final class ImapClient extends BaseNegotiation {
 
     private String send(String command) {
         tagCounter++;
-        String tag = String.format(Locale.ROOT, "a%03d", tagCounter);
+        // a001, a002...: RFC 9051 §2.2.1 only needs a tag unique on the connection.
+        String digits = Integer.toString(tagCounter);
+        String tag = "a" + "000".substring(Math.min(3, digits.length())) + digits;
         write(tag + " " + command + "\r\n");
         return tag;
     }

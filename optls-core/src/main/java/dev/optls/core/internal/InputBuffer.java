@@ -73,8 +73,17 @@ public final class InputBuffer {
      *     line is longer than {@code maxLength} including its ending
      */
     public String takeLine(int maxLength) {
-        byte[] raw = takeRawLine(maxLength);
-        return raw == null ? null : decodeLine(raw);
+        int length = lineLength(maxLength);
+        if (length < 0) {
+            return null;
+        }
+        int text = length - 1;
+        if (text > 0 && bytes[start + text - 1] == '\r') {
+            text--;
+        }
+        String line = new String(bytes, start, text, StandardCharsets.UTF_8);
+        start += length;
+        return line;
     }
 
     /**
@@ -83,17 +92,23 @@ public final class InputBuffer {
      * @throws LineTooLongException as for {@link #takeLine(int)}
      */
     public byte[] takeRawLine(int maxLength) {
+        int length = lineLength(maxLength);
+        return length < 0 ? null : take(length);
+    }
+
+    /** Length of the next complete line including its LF, or -1 when none is complete yet. */
+    private int lineLength(int maxLength) {
         int lf = indexOfLf();
         if (lf < 0) {
             if (size() >= maxLength) {
                 throw new LineTooLongException(maxLength);
             }
-            return null;
+            return -1;
         }
         if (lf + 1 > maxLength) {
             throw new LineTooLongException(maxLength);
         }
-        return take(lf + 1);
+        return lf + 1;
     }
 
     /** Decodes a raw line as UTF-8 (malformed bytes become U+FFFD) without its CRLF or LF. */

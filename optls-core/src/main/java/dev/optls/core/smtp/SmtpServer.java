@@ -51,6 +51,8 @@ public final class SmtpServer extends BaseNegotiation {
     private static final Set<String> HTTP_VERBS = Set.of("GET", "POST", "HEAD", "PUT", "CONNECT", "OPTIONS");
 
     private final ServerOptions options;
+    // Options are fixed for the life of a negotiation, so the EHLO/LHLO reply is too.
+    private final String helloReply;
     private State state;
     private int errors;
 
@@ -62,6 +64,7 @@ public final class SmtpServer extends BaseNegotiation {
     public SmtpServer(Protocol protocol, ServerOptions options) {
         super(SmtpClient.checkProtocol(protocol), options.limits());
         this.options = options;
+        this.helloReply = helloReply(options.hostname(), advertised().entries());
         this.state = new ExpectHello();
         if (options.greet()) {
             // RFC 5321 §4.2: 220 <domain> <text>; RFC 2033 §4.1 for LMTP.
@@ -130,18 +133,24 @@ public final class SmtpServer extends BaseNegotiation {
             // RFC 5321 §4.1.1.1: HELO has no extensions, so no STARTTLS either.
             write("250 " + options.hostname() + "\r\n");
         } else {
-            List<String> keywords = advertised().entries();
-            StringBuilder reply = new StringBuilder();
-            reply.append("250").append(keywords.isEmpty() ? ' ' : '-').append(options.hostname());
-            reply.append("\r\n");
-            for (int i = 0; i < keywords.size(); i++) {
-                reply.append("250").append(i == keywords.size() - 1 ? ' ' : '-').append(keywords.get(i));
-                reply.append("\r\n");
-            }
-            write(reply.toString());
+            write(helloReply);
         }
         // RFC 5321 §4.1.4: EHLO/HELO also resets any transaction in progress.
         state = new Ready(args);
+    }
+
+    /** RFC 5321 §4.1.1.1: the first line names the server, each later line is one keyword. */
+    private static String helloReply(String hostname, List<String> keywords) {
+        StringBuilder reply = new StringBuilder();
+        reply.append("250")
+                .append(keywords.isEmpty() ? ' ' : '-')
+                .append(hostname)
+                .append("\r\n");
+        for (int i = 0; i < keywords.size(); i++) {
+            reply.append("250").append(i == keywords.size() - 1 ? ' ' : '-').append(keywords.get(i));
+            reply.append("\r\n");
+        }
+        return reply.toString();
     }
 
     /** What EHLO lists now: STARTTLS only while it can be used, AUTH only where TLS is not required. */

@@ -28,8 +28,7 @@ public record Target(String uri, Protocol protocol, boolean implicitTls, String 
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         Protocol protocol = Protocol.forScheme(scheme)
                 .orElseThrow(() -> new IllegalArgumentException("unknown scheme in '" + text + "': use one of "
-                        + "smtp, submission, lmtp, imap, pop3, smtps, submissions, imaps, pop3s, e.g."
-                        + " smtp://mx.example.org:25"));
+                        + String.join(", ", schemes()) + ", e.g. smtp://mx.example.org:25"));
         String host = uri.getHost();
         if (host == null || host.isEmpty()) {
             throw new IllegalArgumentException("no host in '" + text + "': write " + scheme + "://host[:port]");
@@ -51,6 +50,19 @@ public record Target(String uri, Protocol protocol, boolean implicitTls, String 
                     "only scheme://host[:port] is supported, without user, path or query: " + text);
         }
         return new Target(text, protocol, implicit, host, port);
+    }
+
+    /** Every scheme {@link #parse} accepts, plaintext ones first. */
+    static java.util.List<String> schemes() {
+        java.util.List<String> all = new java.util.ArrayList<>();
+        for (Protocol p : Protocol.values()) {
+            all.add(p.scheme());
+        }
+        all.add("smtps");
+        for (Protocol p : Protocol.values()) {
+            p.implicitScheme().ifPresent(all::add);
+        }
+        return all;
     }
 
     /** The scheme as a protocol label: {@code smtp}, {@code imaps}... */

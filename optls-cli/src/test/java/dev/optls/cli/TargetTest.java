@@ -80,7 +80,8 @@ class TargetTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("unknown scheme")
                 .hasMessageContaining(uri)
-                .hasMessageContaining("smtp, submission, lmtp, imap, pop3, smtps, submissions, imaps, pop3s")
+                .hasMessageContaining("smtp, submission, lmtp, imap, pop3")
+                .hasMessageContaining("smtps, submissions, imaps, pop3s")
                 .hasMessageContaining("smtp://mx.example.org:25");
     }
 

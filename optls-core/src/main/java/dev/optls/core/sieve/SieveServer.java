@@ -22,7 +22,7 @@ import java.util.Set;
  * The server side of a ManageSieve session up to and including {@code STARTTLS} (RFC 5804). The greeting
  * is the capability list ({@link ServerOptions#advertised()}, each entry {@code NAME value} sent as
  * {@code "NAME" "value"}, plus {@code "STARTTLS"} while the upgrade is offered) ended by {@code OK
- * "<greeting>"}. It answers {@code CAPABILITY}, {@code STARTTLS} and {@code LOGOUT} itself, refuses
+ * "<greeting>"}. It answers {@code CAPABILITY}, {@code STARTTLS}, {@code NOOP} and {@code LOGOUT} itself, refuses
  * {@code AUTHENTICATE} with {@code NO (ENCRYPT-NEEDED)} while TLS is required and not active, and
  * delivers every other command ({@code AUTHENTICATE}, {@code HAVESPACE}, {@code PUTSCRIPT}, {@code
  * LISTSCRIPTS}, ...) to the application with its literals read in full ({@link
@@ -50,7 +50,6 @@ public final class SieveServer extends BaseNegotiation {
             "DELETESCRIPT",
             "RENAMESCRIPT",
             "CHECKSCRIPT",
-            "NOOP",
             "UNAUTHENTICATE");
 
     private sealed interface State {}
@@ -189,6 +188,7 @@ public final class SieveServer extends BaseNegotiation {
                 }
             }
             case "STARTTLS" -> startTls(hasArguments);
+            case "NOOP" -> noop(values);
             case "AUTHENTICATE" -> {
                 if (state instanceof Authenticated) {
                     no("Already authenticated");
@@ -227,6 +227,20 @@ public final class SieveServer extends BaseNegotiation {
             state = new AwaitHandshake(before);
             // RFC 5804 §2.2 / CVE-2011-0411: every byte after the STARTTLS line goes to TLS unparsed.
             beginServerHandshake(ok("Begin TLS negotiation now."));
+        }
+    }
+
+    /**
+     * RFC 5804 §2.13: NOOP with an optional string, echoed in a TAG response code. sieve-connect sends
+     * {@code NOOP "STARTTLS-RESYNC-CAPA"} right after TLS to find the end of the re-issued list.
+     */
+    private void noop(List<SieveValue> values) {
+        if (values.size() == 1) {
+            write(ok("NOOP completed."));
+        } else if (values.size() == 2 && values.get(1) instanceof SieveValue.Str tag) {
+            write("OK (TAG " + SieveParser.encode(tag.text(), false) + ") \"Done\"\r\n");
+        } else {
+            no("NOOP takes at most one string");
         }
     }
 

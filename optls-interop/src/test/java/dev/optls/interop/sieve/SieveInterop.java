@@ -54,6 +54,11 @@ final class SieveInterop {
             return caFile;
         }
 
+        /** A JDK context trusting exactly this CA, for raw TLS sockets in tests. */
+        javax.net.ssl.SSLContext clientContext() {
+            return pki.clientContext();
+        }
+
         TrustAnchors trust() {
             return TrustAnchors.of(pki.trustStore());
         }

@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
         name = "demo",
         mixinStandardHelpOptions = true,
         description = {
-            "Start optls servers for SMTP, submission, LMTP, IMAP and POP3 on loopback with a throwaway CA"
+            "Start optls servers for every protocol optls speaks on loopback with a throwaway CA"
                     + " (with STARTTLS, without it, and with implicit TLS), probe each at every level, and"
                     + " print what opportunistic TLS gives and what a required-TLS policy refuses."
         },

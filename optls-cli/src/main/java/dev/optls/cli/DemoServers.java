@@ -143,6 +143,11 @@ public final class DemoServers implements Closeable {
                 plain = Capabilities.of("TOP", "UIDL", "RESP-CODES", "PIPELINING");
                 tls = Capabilities.of("TOP", "UIDL", "RESP-CODES", "PIPELINING", "USER", "SASL PLAIN");
             }
+            case SIEVE -> {
+                plain = Capabilities.of("IMPLEMENTATION optls demo", "SIEVE fileinto reject envelope", "VERSION 1.0");
+                tls = Capabilities.of(
+                        "IMPLEMENTATION optls demo", "SIEVE fileinto reject envelope", "VERSION 1.0", "SASL PLAIN");
+            }
             default -> {
                 plain = Capabilities.of("PIPELINING", "SIZE 10240000", "8BITMIME", "ENHANCEDSTATUSCODES");
                 tls = Capabilities.of("PIPELINING", "SIZE 10240000", "8BITMIME", "ENHANCEDSTATUSCODES", "AUTH PLAIN");
@@ -162,6 +167,7 @@ public final class DemoServers implements Closeable {
                         ? c.tag() + " OK NOOP completed"
                         : c.tag() + " NO " + c.verb() + " is not part of the optls demo";
             case POP3 -> c.verb().equals("NOOP") ? "+OK" : "-ERR " + c.verb() + " is not part of the optls demo";
+            case SIEVE -> "NO \"" + c.verb() + " is not part of the optls demo\"";
             default ->
                 c.verb().equals("NOOP") || c.verb().equals("RSET")
                         ? "250 2.0.0 Ok"

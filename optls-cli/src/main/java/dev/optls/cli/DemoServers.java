@@ -143,6 +143,11 @@ public final class DemoServers implements Closeable {
                 plain = Capabilities.of("TOP", "UIDL", "RESP-CODES", "PIPELINING");
                 tls = Capabilities.of("TOP", "UIDL", "RESP-CODES", "PIPELINING", "USER", "SASL PLAIN");
             }
+            case POSTGRES -> {
+                // No capability list: SSLRequest is the only question PostgreSQL's protocol asks.
+                plain = Capabilities.NONE;
+                tls = Capabilities.NONE;
+            }
             case SIEVE -> {
                 plain = Capabilities.of("IMPLEMENTATION optls demo", "SIEVE fileinto reject envelope", "VERSION 1.0");
                 tls = Capabilities.of(
@@ -168,6 +173,8 @@ public final class DemoServers implements Closeable {
                         : c.tag() + " NO " + c.verb() + " is not part of the optls demo";
             case POP3 -> c.verb().equals("NOOP") ? "+OK" : "-ERR " + c.verb() + " is not part of the optls demo";
             case SIEVE -> "NO \"" + c.verb() + " is not part of the optls demo\"";
+            // Binary replies: the demo takes the connection over and closes it.
+            case POSTGRES -> CommandHandler.HAND_OVER;
             default ->
                 c.verb().equals("NOOP") || c.verb().equals("RSET")
                         ? "250 2.0.0 Ok"

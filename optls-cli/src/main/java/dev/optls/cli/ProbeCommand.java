@@ -25,7 +25,8 @@ import picocli.CommandLine.Parameters;
             "Connect to a server, negotiate STARTTLS (or implicit TLS) at a security level, and report what was"
                     + " advertised before and after TLS, the TLS parameters and the certificate.",
             "",
-            "Schemes: smtp (25), submission (587), lmtp (24), imap (143), pop3 (110), sieve (4190);"
+            "Schemes: smtp (25), submission (587), lmtp (24), imap (143), pop3 (110), sieve (4190),"
+                    + " postgres (5432);"
                     + " implicit TLS: smtps/submissions (465), imaps (993), pop3s (995)."
         },
         footer = ExitCodes.HELP)

@@ -4,6 +4,8 @@ import dev.optls.core.imap.ImapClient;
 import dev.optls.core.imap.ImapServer;
 import dev.optls.core.pop3.Pop3Client;
 import dev.optls.core.pop3.Pop3Server;
+import dev.optls.core.postgres.PostgresClient;
+import dev.optls.core.postgres.PostgresServer;
 import dev.optls.core.sieve.SieveClient;
 import dev.optls.core.sieve.SieveServer;
 import dev.optls.core.smtp.SmtpClient;
@@ -20,6 +22,7 @@ public final class Dialects {
             case IMAP -> new ImapClient(options);
             case POP3 -> new Pop3Client(options);
             case SIEVE -> new SieveClient(options);
+            case POSTGRES -> new PostgresClient(options);
         };
     }
 
@@ -30,6 +33,7 @@ public final class Dialects {
             case IMAP -> new ImapServer(options);
             case POP3 -> new Pop3Server(options);
             case SIEVE -> new SieveServer(options);
+            case POSTGRES -> new PostgresServer(options);
         };
     }
 }

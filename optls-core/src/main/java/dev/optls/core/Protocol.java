@@ -22,7 +22,13 @@ public enum Protocol {
     /** POP3, RFC 1939 + RFC 2449 + RFC 2595; pop3s on 995. */
     POP3("pop3", 110, "pop3s", 995, "pop3"),
     /** ManageSieve, RFC 5804: STARTTLS only, no implicit-TLS port; ALPN id {@code managesieve}. */
-    SIEVE("sieve", 4190, null, 0, "managesieve");
+    SIEVE("sieve", 4190, null, 0, "managesieve"),
+    /**
+     * PostgreSQL frontend/backend protocol 3.0 with SSLRequest-negotiated TLS; ALPN {@code postgresql}
+     * (sent on the negotiated path too: PostgreSQL 17 requires it only for direct TLS). Direct TLS
+     * (PostgreSQL 17 {@code sslnegotiation=direct}) uses the same port, so there is no implicit scheme.
+     */
+    POSTGRES("postgres", 5432, null, 0, "postgresql");
 
     private final String scheme;
     private final int defaultPort;
@@ -65,13 +71,17 @@ public enum Protocol {
 
     /**
      * The protocol named by a URI scheme, plaintext or implicit: {@code smtp}, {@code submission},
-     * {@code lmtp}, {@code imap}, {@code pop3}, {@code sieve}, {@code smtps}/{@code submissions}, {@code imaps},
-     * {@code pop3s}. {@code smtps} is an alias of {@code submissions} (RFC 8314 §7.3).
+     * {@code lmtp}, {@code imap}, {@code pop3}, {@code sieve}, {@code postgres}, {@code smtps}/{@code
+     * submissions}, {@code imaps}, {@code pop3s}. {@code smtps} is an alias of {@code submissions} (RFC 8314
+     * §7.3), {@code postgresql} of {@code postgres} (libpq accepts both URI schemes).
      */
     public static Optional<Protocol> forScheme(String scheme) {
         String s = scheme.toLowerCase(Locale.ROOT);
         if (s.equals("smtps")) {
             return Optional.of(SUBMISSION);
+        }
+        if (s.equals("postgresql")) {
+            return Optional.of(POSTGRES);
         }
         return Arrays.stream(values())
                 .filter(p -> p.scheme.equals(s) || s.equals(p.implicitScheme))

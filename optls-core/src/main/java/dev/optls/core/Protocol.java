@@ -20,7 +20,9 @@ public enum Protocol {
     /** IMAP, RFC 9051 / RFC 3501 + RFC 2595; imaps on 993. */
     IMAP("imap", 143, "imaps", 993, "imap"),
     /** POP3, RFC 1939 + RFC 2449 + RFC 2595; pop3s on 995. */
-    POP3("pop3", 110, "pop3s", 995, "pop3");
+    POP3("pop3", 110, "pop3s", 995, "pop3"),
+    /** LDAP, RFC 4511 §4.14 StartTLS; ldaps on 636 (not in RFC 8314, but IANA-registered). No ALPN id. */
+    LDAP("ldap", 389, "ldaps", 636, null);
 
     private final String scheme;
     private final int defaultPort;
@@ -64,7 +66,7 @@ public enum Protocol {
     /**
      * The protocol named by a URI scheme, plaintext or implicit: {@code smtp}, {@code submission},
      * {@code lmtp}, {@code imap}, {@code pop3}, {@code smtps}/{@code submissions}, {@code imaps},
-     * {@code pop3s}. {@code smtps} is an alias of {@code submissions} (RFC 8314 §7.3).
+     * {@code pop3s}, {@code ldap}/{@code ldaps}. {@code smtps} is an alias of {@code submissions} (RFC 8314 §7.3).
      */
     public static Optional<Protocol> forScheme(String scheme) {
         String s = scheme.toLowerCase(Locale.ROOT);

@@ -217,7 +217,16 @@ public final class Ber {
                     return source[from + i];
                 }
             };
-            int total = elementLength(window, end - from + 1);
+            // The container bounds its elements: one that does not fit is malformed, not over a limit.
+            int total;
+            try {
+                total = elementLength(window, Integer.MAX_VALUE);
+            } catch (BerException e) {
+                if (!e.overLimit()) {
+                    throw e;
+                }
+                total = -1;
+            }
             if (total < 0) {
                 throw new BerException("an element runs past the end of its container", false);
             }
@@ -286,7 +295,7 @@ public final class Ber {
             }
             byte[] v = new byte[n];
             for (int i = 0; i < n; i++) {
-                v[i] = (byte) (value >>> (8 * (n - 1 - i)));
+                v[i] = (byte) (value >> (8 * (n - 1 - i)));
             }
             return element(tag, v);
         }
@@ -300,7 +309,7 @@ public final class Ber {
             h[0] = (byte) tag;
             h[1] = (byte) (0x80 | octets);
             for (int i = 0; i < octets; i++) {
-                h[2 + i] = (byte) (length >>> (8 * (octets - 1 - i)));
+                h[2 + i] = (byte) (length >> (8 * (octets - 1 - i)));
             }
             return h;
         }

@@ -59,9 +59,12 @@ class BlockingAdapterTest {
     }
 
     private static ServerOptions options(Protocol protocol) {
+        // LDAP advertises nothing before StartTLS (RFC 4511 §4.14): no capabilities at all.
         Capabilities caps = protocol == Protocol.IMAP
                 ? Capabilities.of("IMAP4rev1")
-                : protocol == Protocol.POP3 ? Capabilities.of("UIDL") : Capabilities.of("PIPELINING");
+                : protocol == Protocol.POP3
+                        ? Capabilities.of("UIDL")
+                        : protocol == Protocol.LDAP ? Capabilities.NONE : Capabilities.of("PIPELINING");
         return ServerOptions.offering("localhost", caps);
     }
 
@@ -88,7 +91,10 @@ class BlockingAdapterTest {
                         accepted,
                         c -> protocol == Protocol.IMAP
                                 ? c.tag() + " OK done"
-                                : protocol == Protocol.POP3 ? "+OK done" : "250 2.0.0 done");
+                                : protocol == Protocol.POP3
+                                        ? "+OK done"
+                                        // LDAP answers are BER: the application takes the connection over.
+                                        : protocol == Protocol.LDAP ? CommandHandler.HAND_OVER : "250 2.0.0 done");
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
@@ -107,8 +113,11 @@ class BlockingAdapterTest {
             assertThat(session.status()).isEqualTo(ClientSession.Status.TLS);
             assertThat(session.socket()).get().isInstanceOf(SSLSocket.class);
             Result result = session.result().orElseThrow();
-            assertThat(result.before().has(protocol == Protocol.POP3 ? "STLS" : "STARTTLS"))
-                    .isTrue();
+            if (protocol != Protocol.LDAP) {
+                // LDAP has nothing to advertise StartTLS in before it is asked for.
+                assertThat(result.before().has(protocol == Protocol.POP3 ? "STLS" : "STARTTLS"))
+                        .isTrue();
+            }
             assertThat(result.after().has("STARTTLS")).isFalse();
             assertThat(result.after().has("STLS")).isFalse();
             assertThat(session.tls().orElseThrow().protocolVersion()).isEqualTo("TLSv1.3");

@@ -8,6 +8,7 @@ set -eu
 PACKAGES="postfix dovecot-imapd dovecot-pop3d swaks openssl curl python3 ca-certificates procps util-linux"
 PACKAGES="$PACKAGES dovecot-managesieved dovecot-sieve sieve-connect"
 PACKAGES="$PACKAGES postgresql postgresql-client"
+PACKAGES="$PACKAGES slapd ldap-utils"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

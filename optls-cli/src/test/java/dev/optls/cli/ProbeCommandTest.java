@@ -148,9 +148,21 @@ class ProbeCommandTest {
         JsonNode r = json(run);
         assertThat(r.get("outcome").asText()).isEqualTo("tls");
         assertThat(r.get("protocol").asText()).isEqualTo(protocol.scheme());
-        String upgrade = protocol == Protocol.POP3 ? "STLS" : "STARTTLS";
-        assertThat(strings(r.at("/capabilities/before"))).contains(upgrade);
-        assertThat(strings(r.at("/capabilities/after"))).isNotEmpty().doesNotContain(upgrade);
+        switch (protocol) {
+            case SMTP, SUBMISSION, LMTP, IMAP, POP3, SIEVE -> {
+                // Protocols with a capability list: the upgrade is offered before TLS and never after.
+                String upgrade = protocol == Protocol.POP3 ? "STLS" : "STARTTLS";
+                assertThat(strings(r.at("/capabilities/before"))).contains(upgrade);
+                assertThat(strings(r.at("/capabilities/after"))).isNotEmpty().doesNotContain(upgrade);
+            }
+            default -> {
+                // PostgreSQL and LDAP ask no capability question; MySQL's offer is the CLIENT_SSL flag.
+                if (protocol == Protocol.MYSQL) {
+                    assertThat(strings(r.at("/capabilities/before"))).contains("CLIENT_SSL");
+                }
+                assertThat(strings(r.at("/capabilities/after"))).isEmpty();
+            }
+        }
     }
 
     @ParameterizedTest

@@ -2,6 +2,8 @@ package dev.optls.core;
 
 import dev.optls.core.imap.ImapClient;
 import dev.optls.core.imap.ImapServer;
+import dev.optls.core.ldap.LdapClient;
+import dev.optls.core.ldap.LdapServer;
 import dev.optls.core.pop3.Pop3Client;
 import dev.optls.core.pop3.Pop3Server;
 import dev.optls.core.postgres.PostgresClient;
@@ -23,6 +25,7 @@ public final class Dialects {
             case POP3 -> new Pop3Client(options);
             case SIEVE -> new SieveClient(options);
             case POSTGRES -> new PostgresClient(options);
+            case LDAP -> new LdapClient(options);
         };
     }
 
@@ -34,6 +37,7 @@ public final class Dialects {
             case POP3 -> new Pop3Server(options);
             case SIEVE -> new SieveServer(options);
             case POSTGRES -> new PostgresServer(options);
+            case LDAP -> new LdapServer(options);
         };
     }
 }

@@ -28,7 +28,9 @@ public enum Protocol {
      * (sent on the negotiated path too: PostgreSQL 17 requires it only for direct TLS). Direct TLS
      * (PostgreSQL 17 {@code sslnegotiation=direct}) uses the same port, so there is no implicit scheme.
      */
-    POSTGRES("postgres", 5432, null, 0, "postgresql");
+    POSTGRES("postgres", 5432, null, 0, "postgresql"),
+    /** LDAP, RFC 4511 §4.14 StartTLS; ldaps on 636 (not in RFC 8314, but IANA-registered). No ALPN id. */
+    LDAP("ldap", 389, "ldaps", 636, null);
 
     private final String scheme;
     private final int defaultPort;
@@ -71,9 +73,9 @@ public enum Protocol {
 
     /**
      * The protocol named by a URI scheme, plaintext or implicit: {@code smtp}, {@code submission},
-     * {@code lmtp}, {@code imap}, {@code pop3}, {@code sieve}, {@code postgres}, {@code smtps}/{@code
-     * submissions}, {@code imaps}, {@code pop3s}. {@code smtps} is an alias of {@code submissions} (RFC 8314
-     * §7.3), {@code postgresql} of {@code postgres} (libpq accepts both URI schemes).
+     * {@code lmtp}, {@code imap}, {@code pop3}, {@code sieve}, {@code postgres}, {@code ldap}, {@code
+     * smtps}/{@code submissions}, {@code imaps}, {@code pop3s}, {@code ldaps}. {@code smtps} is an alias of
+     * {@code submissions} (RFC 8314 §7.3), {@code postgresql} of {@code postgres} (libpq accepts both).
      */
     public static Optional<Protocol> forScheme(String scheme) {
         String s = scheme.toLowerCase(Locale.ROOT);

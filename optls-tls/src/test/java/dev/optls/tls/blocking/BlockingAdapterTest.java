@@ -59,8 +59,8 @@ class BlockingAdapterTest {
     }
 
     private static ServerOptions options(Protocol protocol) {
-        if (protocol == Protocol.POSTGRES) {
-            // PostgreSQL has no capabilities: SSLRequest is the only way to ask for TLS.
+        if (protocol == Protocol.POSTGRES || protocol == Protocol.LDAP) {
+            // PostgreSQL and LDAP advertise nothing: the upgrade request is the only question (RFC 4511 §4.14).
             return ServerOptions.offering("localhost", Capabilities.NONE);
         }
         Capabilities caps = protocol == Protocol.IMAP
@@ -100,8 +100,8 @@ class BlockingAdapterTest {
                                         ? "+OK done"
                                         : protocol == Protocol.SIEVE
                                                 ? "OK \"done\""
-                                                // PostgreSQL replies are binary: the application takes over.
-                                                : protocol == Protocol.POSTGRES
+                                                // PostgreSQL and LDAP replies are binary: the application takes over.
+                                                : protocol == Protocol.POSTGRES || protocol == Protocol.LDAP
                                                         ? CommandHandler.HAND_OVER
                                                         : "250 2.0.0 done");
             } catch (IOException e) {
@@ -122,7 +122,8 @@ class BlockingAdapterTest {
             assertThat(session.status()).isEqualTo(ClientSession.Status.TLS);
             assertThat(session.socket()).get().isInstanceOf(SSLSocket.class);
             Result result = session.result().orElseThrow();
-            if (protocol != Protocol.POSTGRES) {
+            if (protocol != Protocol.POSTGRES && protocol != Protocol.LDAP) {
+                // PostgreSQL and LDAP have nothing to advertise the upgrade in before it is asked for.
                 assertThat(result.before().has(protocol == Protocol.POP3 ? "STLS" : "STARTTLS"))
                         .isTrue();
             }

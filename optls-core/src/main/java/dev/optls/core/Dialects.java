@@ -2,6 +2,8 @@ package dev.optls.core;
 
 import dev.optls.core.imap.ImapClient;
 import dev.optls.core.imap.ImapServer;
+import dev.optls.core.mysql.MysqlClient;
+import dev.optls.core.mysql.MysqlServer;
 import dev.optls.core.pop3.Pop3Client;
 import dev.optls.core.pop3.Pop3Server;
 import dev.optls.core.smtp.SmtpClient;
@@ -17,6 +19,7 @@ public final class Dialects {
             case SMTP, SUBMISSION, LMTP -> new SmtpClient(protocol, options);
             case IMAP -> new ImapClient(options);
             case POP3 -> new Pop3Client(options);
+            case MYSQL -> new MysqlClient(options);
         };
     }
 
@@ -26,6 +29,7 @@ public final class Dialects {
             case SMTP, SUBMISSION, LMTP -> new SmtpServer(protocol, options);
             case IMAP -> new ImapServer(options);
             case POP3 -> new Pop3Server(options);
+            case MYSQL -> new MysqlServer(options);
         };
     }
 }

@@ -20,7 +20,12 @@ public enum Protocol {
     /** IMAP, RFC 9051 / RFC 3501 + RFC 2595; imaps on 993. */
     IMAP("imap", 143, "imaps", 993, "imap"),
     /** POP3, RFC 1939 + RFC 2449 + RFC 2595; pop3s on 995. */
-    POP3("pop3", 110, "pop3s", 995, "pop3");
+    POP3("pop3", 110, "pop3s", 995, "pop3"),
+    /**
+     * MySQL / MariaDB client/server protocol: TLS is negotiated with an SSLRequest packet after the
+     * server's HandshakeV10 greeting. No implicit-TLS port and no ALPN id are registered.
+     */
+    MYSQL("mysql", 3306, null, 0, null);
 
     private final String scheme;
     private final int defaultPort;

@@ -192,7 +192,11 @@ public abstract class BaseNegotiation implements Negotiation {
 
     /** Queue output. */
     protected final void write(String text) {
-        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        write(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Queue binary output (packet-framed protocols such as MySQL). */
+    protected final void write(byte[] b) {
         if (outEnd + b.length > out.length) {
             // Our own replies only: bounded by what the dialect writes, never by peer input.
             byte[] grown = new byte[Math.max(out.length * 2, outEnd - outStart + b.length)];

@@ -59,6 +59,10 @@ class BlockingAdapterTest {
     }
 
     private static ServerOptions options(Protocol protocol) {
+        if (protocol == Protocol.MYSQL) {
+            // MySQL: the greeting text is the server version; the dialect adds CLIENT_SSL itself.
+            return ServerOptions.offering("localhost", Capabilities.NONE).withGreeting("8.0.36-optls");
+        }
         Capabilities caps = protocol == Protocol.IMAP
                 ? Capabilities.of("IMAP4rev1")
                 : protocol == Protocol.POP3 ? Capabilities.of("UIDL") : Capabilities.of("PIPELINING");
@@ -107,8 +111,7 @@ class BlockingAdapterTest {
             assertThat(session.status()).isEqualTo(ClientSession.Status.TLS);
             assertThat(session.socket()).get().isInstanceOf(SSLSocket.class);
             Result result = session.result().orElseThrow();
-            assertThat(result.before().has(protocol == Protocol.POP3 ? "STLS" : "STARTTLS"))
-                    .isTrue();
+            assertThat(result.before().has(upgradeKeyword(protocol))).isTrue();
             assertThat(result.after().has("STARTTLS")).isFalse();
             assertThat(result.after().has("STLS")).isFalse();
             assertThat(session.tls().orElseThrow().protocolVersion()).isEqualTo("TLSv1.3");
@@ -307,6 +310,11 @@ class BlockingAdapterTest {
         assertThat(session.result().orElseThrow().before().has("STARTTLS")).isTrue();
         assertThat(session.socket()).isEmpty();
         assertThat(served.get(10, TimeUnit.SECONDS).tls()).isEmpty();
+    }
+
+    /** What the plaintext capabilities list when the upgrade is offered. */
+    private static String upgradeKeyword(Protocol protocol) {
+        return protocol == Protocol.POP3 ? "STLS" : protocol == Protocol.MYSQL ? "CLIENT_SSL" : "STARTTLS";
     }
 
     private static byte[] unescape(String s) {

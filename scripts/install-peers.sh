@@ -6,6 +6,7 @@
 set -eu
 
 PACKAGES="postfix dovecot-imapd dovecot-pop3d swaks openssl curl python3 ca-certificates procps util-linux"
+PACKAGES="$PACKAGES mariadb-server mariadb-client"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

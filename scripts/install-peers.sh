@@ -9,6 +9,7 @@ PACKAGES="postfix dovecot-imapd dovecot-pop3d swaks openssl curl python3 ca-cert
 PACKAGES="$PACKAGES dovecot-managesieved dovecot-sieve sieve-connect"
 PACKAGES="$PACKAGES postgresql postgresql-client"
 PACKAGES="$PACKAGES slapd ldap-utils"
+PACKAGES="$PACKAGES mariadb-server mariadb-client"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -143,8 +143,9 @@ public final class DemoServers implements Closeable {
                 plain = Capabilities.of("TOP", "UIDL", "RESP-CODES", "PIPELINING");
                 tls = Capabilities.of("TOP", "UIDL", "RESP-CODES", "PIPELINING", "USER", "SASL PLAIN");
             }
-            case POSTGRES, LDAP -> {
-                // No capability list: SSLRequest / the StartTLS request is the only question asked.
+            case POSTGRES, LDAP, MYSQL -> {
+                // No capability list: SSLRequest / the StartTLS request is the only question asked; MySQL's
+                // greeting flags (CLIENT_SSL) are added by the dialect.
                 plain = Capabilities.NONE;
                 tls = Capabilities.NONE;
             }
@@ -174,7 +175,7 @@ public final class DemoServers implements Closeable {
             case POP3 -> c.verb().equals("NOOP") ? "+OK" : "-ERR " + c.verb() + " is not part of the optls demo";
             case SIEVE -> "NO \"" + c.verb() + " is not part of the optls demo\"";
             // Binary replies: the demo takes the connection over and closes it.
-            case POSTGRES, LDAP -> CommandHandler.HAND_OVER;
+            case POSTGRES, LDAP, MYSQL -> CommandHandler.HAND_OVER;
             default ->
                 c.verb().equals("NOOP") || c.verb().equals("RSET")
                         ? "250 2.0.0 Ok"

@@ -26,7 +26,7 @@ import picocli.CommandLine.Parameters;
                     + " advertised before and after TLS, the TLS parameters and the certificate.",
             "",
             "Schemes: smtp (25), submission (587), lmtp (24), imap (143), pop3 (110), sieve (4190),"
-                    + " postgres (5432), ldap (389);"
+                    + " postgres (5432), mysql (3306), ldap (389);"
                     + " implicit TLS: smtps/submissions (465), imaps (993), pop3s (995), ldaps (636)."
         },
         footer = ExitCodes.HELP)

@@ -4,6 +4,8 @@ import dev.optls.core.imap.ImapClient;
 import dev.optls.core.imap.ImapServer;
 import dev.optls.core.ldap.LdapClient;
 import dev.optls.core.ldap.LdapServer;
+import dev.optls.core.mysql.MysqlClient;
+import dev.optls.core.mysql.MysqlServer;
 import dev.optls.core.pop3.Pop3Client;
 import dev.optls.core.pop3.Pop3Server;
 import dev.optls.core.postgres.PostgresClient;
@@ -26,6 +28,7 @@ public final class Dialects {
             case SIEVE -> new SieveClient(options);
             case POSTGRES -> new PostgresClient(options);
             case LDAP -> new LdapClient(options);
+            case MYSQL -> new MysqlClient(options);
         };
     }
 
@@ -38,6 +41,7 @@ public final class Dialects {
             case SIEVE -> new SieveServer(options);
             case POSTGRES -> new PostgresServer(options);
             case LDAP -> new LdapServer(options);
+            case MYSQL -> new MysqlServer(options);
         };
     }
 }

@@ -30,7 +30,12 @@ public enum Protocol {
      */
     POSTGRES("postgres", 5432, null, 0, "postgresql"),
     /** LDAP, RFC 4511 §4.14 StartTLS; ldaps on 636 (not in RFC 8314, but IANA-registered). No ALPN id. */
-    LDAP("ldap", 389, "ldaps", 636, null);
+    LDAP("ldap", 389, "ldaps", 636, null),
+    /**
+     * MySQL / MariaDB client/server protocol: TLS is negotiated with an SSLRequest packet after the
+     * server's HandshakeV10 greeting. No implicit-TLS port and no ALPN id are registered.
+     */
+    MYSQL("mysql", 3306, null, 0, null);
 
     private final String scheme;
     private final int defaultPort;

@@ -63,6 +63,10 @@ class BlockingAdapterTest {
             // PostgreSQL and LDAP advertise nothing: the upgrade request is the only question (RFC 4511 §4.14).
             return ServerOptions.offering("localhost", Capabilities.NONE);
         }
+        if (protocol == Protocol.MYSQL) {
+            // MySQL: the greeting text is the server version; the dialect adds CLIENT_SSL itself.
+            return ServerOptions.offering("localhost", Capabilities.NONE).withGreeting("8.0.36-optls");
+        }
         Capabilities caps = protocol == Protocol.IMAP
                 ? Capabilities.of("IMAP4rev1")
                 : protocol == Protocol.POP3
@@ -100,8 +104,11 @@ class BlockingAdapterTest {
                                         ? "+OK done"
                                         : protocol == Protocol.SIEVE
                                                 ? "OK \"done\""
-                                                // PostgreSQL and LDAP replies are binary: the application takes over.
-                                                : protocol == Protocol.POSTGRES || protocol == Protocol.LDAP
+                                                // PostgreSQL, LDAP and MySQL replies are binary: the application takes
+                                                // over.
+                                                : protocol == Protocol.POSTGRES
+                                                                || protocol == Protocol.LDAP
+                                                                || protocol == Protocol.MYSQL
                                                         ? CommandHandler.HAND_OVER
                                                         : "250 2.0.0 done");
             } catch (IOException e) {
@@ -124,8 +131,7 @@ class BlockingAdapterTest {
             Result result = session.result().orElseThrow();
             if (protocol != Protocol.POSTGRES && protocol != Protocol.LDAP) {
                 // PostgreSQL and LDAP have nothing to advertise the upgrade in before it is asked for.
-                assertThat(result.before().has(protocol == Protocol.POP3 ? "STLS" : "STARTTLS"))
-                        .isTrue();
+                assertThat(result.before().has(upgradeKeyword(protocol))).isTrue();
             }
             assertThat(result.after().has("STARTTLS")).isFalse();
             assertThat(result.after().has("STLS")).isFalse();
@@ -328,6 +334,11 @@ class BlockingAdapterTest {
         assertThat(session.result().orElseThrow().before().has("STARTTLS")).isTrue();
         assertThat(session.socket()).isEmpty();
         assertThat(served.get(10, TimeUnit.SECONDS).tls()).isEmpty();
+    }
+
+    /** What the plaintext capabilities list when the upgrade is offered. */
+    private static String upgradeKeyword(Protocol protocol) {
+        return protocol == Protocol.POP3 ? "STLS" : protocol == Protocol.MYSQL ? "CLIENT_SSL" : "STARTTLS";
     }
 
     private static byte[] unescape(String s) {

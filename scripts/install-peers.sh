@@ -45,6 +45,13 @@ case "$missing" in
         echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
         ;;
 esac
+case "$missing" in
+    *" slapd"*)
+        # The tests run private slapd instances; the package's own database is never used.
+        say "preseeding slapd/no_configuration = true"
+        echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
+        ;;
+esac
 
 # apt-get update only when the package lists are missing or older than a day.
 if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mtime -1 2>/dev/null | head -n 1)" ]; then
@@ -53,7 +60,8 @@ if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mtime -1 2>/
 fi
 
 apt_install() {
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    # With recommends, as on the machines where the interop tests were written.
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $missing >/dev/null
 }
 say "apt-get install$missing"

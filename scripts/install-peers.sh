@@ -64,11 +64,43 @@ apt_install() {
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $missing >/dev/null
 }
+# inn2's postinst runs newaliases when /etc/aliases lacks a usenet alias; Postfix without main.cf (the
+# preseeded "No configuration") makes that fail. The alias it would add is harmless: add it first.
+case "$missing" in
+    *" inn2"*)
+        if [ -f /etc/aliases ] && ! grep -q '^usenet:' /etc/aliases; then
+            say "adding 'usenet: root' to /etc/aliases for inn2's postinst"
+            echo "usenet: root" | $SUDO tee -a /etc/aliases >/dev/null
+        fi
+        ;;
+esac
+
+# inn2's postinst needs a domain for innconfval; on a host whose name has none (e.g. "vm") it fails after
+# unpacking. Give INN's inn.conf a domain and finish the configuration.
+fix_inn2() {
+    if [ -f /etc/news/inn.conf ] && ! grep -q '^domain:[[:space:]]*[^[:space:]]' /etc/news/inn.conf; then
+        say "inn2: setting 'domain: localdomain' in /etc/news/inn.conf (host name has no domain)"
+        $SUDO sed -i 's/^#*[[:space:]]*domain:.*$/domain:                      localdomain/' /etc/news/inn.conf
+        grep -q '^domain:' /etc/news/inn.conf || echo "domain: localdomain" | $SUDO tee -a /etc/news/inn.conf >/dev/null
+    fi
+    $SUDO env DEBIAN_FRONTEND=noninteractive dpkg --configure -a >/dev/null
+}
+
 say "apt-get install$missing"
 if ! apt_install; then
-    say "install failed; apt-get update and retry once"
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    apt_install
+    case "$missing" in
+        *" inn2"*)
+            if fix_inn2 && apt_install; then
+                say "done after fixing inn2's configuration"
+                missing=""
+            fi
+            ;;
+    esac
+    if [ -n "$missing" ]; then
+        say "install failed; apt-get update and retry once"
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        apt_install || { fix_inn2 && apt_install; }
+    fi
 fi
 
 say "done: postfix $(postconf -dh mail_version 2>/dev/null || echo '?'), dovecot $(dovecot --version 2>/dev/null || echo '?')"

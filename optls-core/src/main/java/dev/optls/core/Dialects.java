@@ -6,6 +6,8 @@ import dev.optls.core.ldap.LdapClient;
 import dev.optls.core.ldap.LdapServer;
 import dev.optls.core.mysql.MysqlClient;
 import dev.optls.core.mysql.MysqlServer;
+import dev.optls.core.nntp.NntpClient;
+import dev.optls.core.nntp.NntpServer;
 import dev.optls.core.pop3.Pop3Client;
 import dev.optls.core.pop3.Pop3Server;
 import dev.optls.core.postgres.PostgresClient;
@@ -29,6 +31,7 @@ public final class Dialects {
             case POSTGRES -> new PostgresClient(options);
             case LDAP -> new LdapClient(options);
             case MYSQL -> new MysqlClient(options);
+            case NNTP -> new NntpClient(options);
         };
     }
 
@@ -42,6 +45,7 @@ public final class Dialects {
             case POSTGRES -> new PostgresServer(options);
             case LDAP -> new LdapServer(options);
             case MYSQL -> new MysqlServer(options);
+            case NNTP -> new NntpServer(options);
         };
     }
 }

@@ -35,7 +35,9 @@ public enum Protocol {
      * MySQL / MariaDB client/server protocol: TLS is negotiated with an SSLRequest packet after the
      * server's HandshakeV10 greeting. No implicit-TLS port and no ALPN id are registered.
      */
-    MYSQL("mysql", 3306, null, 0, null);
+    MYSQL("mysql", 3306, null, 0, null),
+    /** NNTP, RFC 3977 + RFC 4642 (as updated by RFC 8143); nntps on 563, ALPN id {@code nntp}. */
+    NNTP("nntp", 119, "nntps", 563, "nntp");
 
     private final String scheme;
     private final int defaultPort;

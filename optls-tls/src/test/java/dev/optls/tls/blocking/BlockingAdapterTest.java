@@ -67,6 +67,10 @@ class BlockingAdapterTest {
             // MySQL: the greeting text is the server version; the dialect adds CLIENT_SSL itself.
             return ServerOptions.offering("localhost", Capabilities.NONE).withGreeting("8.0.36-optls");
         }
+        if (protocol == Protocol.NNTP) {
+            // NNTP (RFC 3977 §5.2): the dialect adds VERSION 2 and STARTTLS itself.
+            return ServerOptions.offering("localhost", Capabilities.of("READER"));
+        }
         Capabilities caps = protocol == Protocol.IMAP
                 ? Capabilities.of("IMAP4rev1")
                 : protocol == Protocol.POP3

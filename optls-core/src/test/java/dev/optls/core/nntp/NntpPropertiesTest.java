@@ -1,0 +1,184 @@
+package dev.optls.core.nntp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.optls.core.ClientOptions;
+import dev.optls.core.Limits;
+import dev.optls.core.Negotiation;
+import dev.optls.core.SecurityLevel;
+import dev.optls.core.ServerOptions;
+import dev.optls.core.Step;
+import dev.optls.core.testing.Replay;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.Size;
+
+/** Whatever a peer sends, in whatever chunks, a negotiation neither throws nor produces undefined steps. */
+class NntpPropertiesTest {
+    private static final Limits SMALL = new Limits(64, 8, 512, 64, 5);
+
+    /** Bytes cut into pieces. */
+    record Input(List<byte[]> chunks) {}
+
+    @Provide
+    Arbitrary<Input> randomBytes() {
+        return Arbitraries.bytes()
+                .array(byte[].class)
+                .ofMaxSize(64)
+                .list()
+                .ofMaxSize(12)
+                .map(Input::new);
+    }
+
+    /** NNTP-shaped pieces, so that the negotiation gets past the greeting often. */
+    @Provide
+    Arbitrary<Input> nntpPieces() {
+        Arbitrary<String> token = Arbitraries.of(
+                "200 news ready\r\n",
+                "201 news ready\r\n",
+                "400 later\r\n",
+                "101 Capability list:\r\n",
+                "VERSION 2\r\n",
+                "STARTTLS\r\n",
+                "starttls x\r\n",
+                "READER\r\n",
+                "..dot\r\n",
+                ".\r\n",
+                "382 go\r\n",
+                "580 no\r\n",
+                "500 what\r\n",
+                "502 no\r\n",
+                "CAPABILITIES\r\n",
+                "MODE READER\r\n",
+                "AUTHINFO USER joe\r\n",
+                "AUTHINFO PASS x\r\n",
+                "QUIT\r\n",
+                "POST\r\n",
+                "\r\n",
+                "\n",
+                "\u0000\u00ff",
+                "x".repeat(70));
+        Arbitrary<byte[]> stream =
+                token.list().ofMaxSize(30).map(list -> String.join("", list).getBytes(StandardCharsets.ISO_8859_1));
+        Arbitrary<List<Integer>> cuts =
+                Arbitraries.integers().between(0, 600).list().ofMaxSize(8);
+        return Combinators.combine(stream, cuts).as((bytes, cutList) -> {
+            List<Integer> sorted = cutList.stream()
+                    .filter(c -> c > 0 && c < bytes.length)
+                    .distinct()
+                    .sorted()
+                    .toList();
+            List<byte[]> chunks = new ArrayList<>();
+            int start = 0;
+            for (int c : sorted) {
+                chunks.add(java.util.Arrays.copyOfRange(bytes, start, c));
+                start = c;
+            }
+            chunks.add(java.util.Arrays.copyOfRange(bytes, start, bytes.length));
+            return new Input(chunks);
+        });
+    }
+
+    @Property(tries = 300)
+    void clientSurvivesRandomBytes(
+            @ForAll("randomBytes") Input input, @ForAll SecurityLevel level, @ForAll boolean implicit) {
+        drive(new NntpClient(new ClientOptions(level, "localhost", implicit, SMALL)), input, 0);
+    }
+
+    @Property(tries = 500)
+    void clientSurvivesNntpShapedInput(
+            @ForAll("nntpPieces") Input input, @ForAll SecurityLevel level, @ForAll boolean implicit) {
+        drive(new NntpClient(new ClientOptions(level, "localhost", implicit, SMALL)), input, 0);
+    }
+
+    @Property(tries = 300)
+    void serverSurvivesRandomBytes(@ForAll("randomBytes") Input input, @ForAll boolean required, @ForAll int answers) {
+        drive(new NntpServer(serverOptions(required)), input, answers);
+    }
+
+    @Property(tries = 500)
+    void serverSurvivesNntpShapedInput(
+            @ForAll("nntpPieces") Input input, @ForAll boolean required, @ForAll boolean active, @ForAll int answers) {
+        ServerOptions options = serverOptions(required);
+        drive(new NntpServer(active ? options.afterUpgrade() : options), input, answers);
+    }
+
+    @Property
+    void statusLinesParseOnlyWithThreeDigits(@ForAll @Size(max = 8) String line) {
+        Optional<NntpReply> reply = NntpReply.parse(line);
+        reply.ifPresent(r -> {
+            assertThat(r.code()).isBetween(100, 599);
+            assertThat(line).startsWith(String.valueOf(r.code()));
+        });
+        assertThat(reply.isPresent()).isEqualTo(line.matches("(?s)[1-5][0-9][0-9]( .*)?"));
+    }
+
+    private static ServerOptions serverOptions(boolean required) {
+        return ServerOptions.offering("nntp.test", NntpTranscriptTest.PLAIN)
+                .withTlsCapabilities(NntpTranscriptTest.TLS)
+                .withTlsRequired(required)
+                .withLimits(SMALL);
+    }
+
+    /** Feeds the chunks and acts on every step as an adapter would; fails on anything unexpected. */
+    private static void drive(Negotiation n, Input input, int answers) {
+        ByteBuffer out = ByteBuffer.allocate(16);
+        int next = 0;
+        int answer = answers;
+        for (int guard = 0; guard < 100_000; guard++) {
+            Step step = n.poll();
+            if (step instanceof Step.WriteOutput w) {
+                assertThat(w.pending()).isPositive();
+                out.clear();
+                assertThat(n.drainOutput(out)).isPositive();
+            } else if (step instanceof Step.NeedInput) {
+                if (next < input.chunks().size()) {
+                    n.receive(ByteBuffer.wrap(input.chunks().get(next++)));
+                } else if (next == input.chunks().size()) {
+                    next++;
+                    n.receiveEof();
+                } else {
+                    throw new AssertionError("NeedInput after EOF");
+                }
+            } else if (step instanceof Step.BeginHandshake b) {
+                // The server hands what follows STARTTLS to TLS; the client never has any.
+                if (n instanceof NntpClient) {
+                    assertThat(b.tlsInput().remaining()).isZero();
+                }
+                // Pretend the rest of the input was the TLS handshake.
+                next = input.chunks().size();
+                n.handshakeCompleted(Replay.FAKE_TLS);
+            } else if (step instanceof Step.Deliver d) {
+                assertThat(d.command().verb()).isNotBlank();
+                switch (Math.floorMod(answer++, 4)) {
+                    case 0 -> n.respond("281 Authentication accepted");
+                    case 1 -> n.respond("502 no");
+                    case 2 -> n.respond("215 list follows\r\nmisc.test 3 1 y\r\n.");
+                    default -> {
+                        n.handOver();
+                        assertThat(n.poll()).isInstanceOf(Step.Completed.class);
+                        return;
+                    }
+                }
+            } else if (step instanceof Step.Completed
+                    || step instanceof Step.Failed
+                    || step instanceof Step.UpgradeUnavailable) {
+                // Sticky: polling again gives the same step.
+                assertThat(n.poll()).isEqualTo(step);
+                return;
+            } else {
+                throw new AssertionError("undefined step " + step);
+            }
+        }
+        throw new AssertionError("no progress");
+    }
+}

@@ -149,6 +149,11 @@ public final class DemoServers implements Closeable {
                 plain = Capabilities.NONE;
                 tls = Capabilities.NONE;
             }
+            case NNTP -> {
+                // The dialect lists VERSION 2 first and STARTTLS while it is offered.
+                plain = Capabilities.of("READER", "LIST ACTIVE NEWSGROUPS");
+                tls = Capabilities.of("READER", "LIST ACTIVE NEWSGROUPS", "AUTHINFO USER");
+            }
             case SIEVE -> {
                 plain = Capabilities.of("IMPLEMENTATION optls demo", "SIEVE fileinto reject envelope", "VERSION 1.0");
                 tls = Capabilities.of(
@@ -174,6 +179,7 @@ public final class DemoServers implements Closeable {
                         : c.tag() + " NO " + c.verb() + " is not part of the optls demo";
             case POP3 -> c.verb().equals("NOOP") ? "+OK" : "-ERR " + c.verb() + " is not part of the optls demo";
             case SIEVE -> "NO \"" + c.verb() + " is not part of the optls demo\"";
+            case NNTP -> "502 " + c.verb() + " is not part of the optls demo";
             // Binary replies: the demo takes the connection over and closes it.
             case POSTGRES, LDAP, MYSQL -> CommandHandler.HAND_OVER;
             default ->

@@ -149,7 +149,7 @@ class ProbeCommandTest {
         assertThat(r.get("outcome").asText()).isEqualTo("tls");
         assertThat(r.get("protocol").asText()).isEqualTo(protocol.scheme());
         switch (protocol) {
-            case SMTP, SUBMISSION, LMTP, IMAP, POP3, SIEVE -> {
+            case SMTP, SUBMISSION, LMTP, IMAP, POP3, SIEVE, NNTP -> {
                 // Protocols with a capability list: the upgrade is offered before TLS and never after.
                 String upgrade = protocol == Protocol.POP3 ? "STLS" : "STARTTLS";
                 assertThat(strings(r.at("/capabilities/before"))).contains(upgrade);

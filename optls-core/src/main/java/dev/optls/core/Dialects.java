@@ -2,6 +2,8 @@ package dev.optls.core;
 
 import dev.optls.core.imap.ImapClient;
 import dev.optls.core.imap.ImapServer;
+import dev.optls.core.irc.IrcClient;
+import dev.optls.core.irc.IrcServer;
 import dev.optls.core.ldap.LdapClient;
 import dev.optls.core.ldap.LdapServer;
 import dev.optls.core.mysql.MysqlClient;
@@ -29,6 +31,7 @@ public final class Dialects {
             case POSTGRES -> new PostgresClient(options);
             case LDAP -> new LdapClient(options);
             case MYSQL -> new MysqlClient(options);
+            case IRC -> new IrcClient(options);
         };
     }
 
@@ -42,6 +45,7 @@ public final class Dialects {
             case POSTGRES -> new PostgresServer(options);
             case LDAP -> new LdapServer(options);
             case MYSQL -> new MysqlServer(options);
+            case IRC -> new IrcServer(options);
         };
     }
 }

@@ -35,7 +35,12 @@ public enum Protocol {
      * MySQL / MariaDB client/server protocol: TLS is negotiated with an SSLRequest packet after the
      * server's HandshakeV10 greeting. No implicit-TLS port and no ALPN id are registered.
      */
-    MYSQL("mysql", 3306, null, 0, null);
+    MYSQL("mysql", 3306, null, 0, null),
+    /**
+     * IRC with the IRCv3 {@code tls} extension (STARTTLS, deprecated but deployed); ircs on 6697 (RFC 7194).
+     * ALPN id {@code irc}.
+     */
+    IRC("irc", 6667, "ircs", 6697, "irc");
 
     private final String scheme;
     private final int defaultPort;

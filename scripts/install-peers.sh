@@ -10,6 +10,7 @@ PACKAGES="$PACKAGES dovecot-managesieved dovecot-sieve sieve-connect"
 PACKAGES="$PACKAGES postgresql postgresql-client"
 PACKAGES="$PACKAGES slapd ldap-utils"
 PACKAGES="$PACKAGES mariadb-server mariadb-client"
+PACKAGES="$PACKAGES inspircd"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

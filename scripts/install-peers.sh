@@ -11,6 +11,7 @@ PACKAGES="$PACKAGES postgresql postgresql-client"
 PACKAGES="$PACKAGES slapd ldap-utils"
 PACKAGES="$PACKAGES mariadb-server mariadb-client"
 PACKAGES="$PACKAGES inn2"
+PACKAGES="$PACKAGES inspircd"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -149,6 +149,11 @@ public final class DemoServers implements Closeable {
                 plain = Capabilities.NONE;
                 tls = Capabilities.NONE;
             }
+            case IRC -> {
+                // The dialect adds "tls" while the upgrade is offered.
+                plain = Capabilities.of("multi-prefix", "sasl");
+                tls = Capabilities.of("multi-prefix", "sasl", "message-tags");
+            }
             case NNTP -> {
                 // The dialect lists VERSION 2 first and STARTTLS while it is offered.
                 plain = Capabilities.of("READER", "LIST ACTIVE NEWSGROUPS");
@@ -180,6 +185,7 @@ public final class DemoServers implements Closeable {
             case POP3 -> c.verb().equals("NOOP") ? "+OK" : "-ERR " + c.verb() + " is not part of the optls demo";
             case SIEVE -> "NO \"" + c.verb() + " is not part of the optls demo\"";
             case NNTP -> "502 " + c.verb() + " is not part of the optls demo";
+            case IRC -> ":" + SERVER_NAME + " 421 * " + c.verb() + " :Not part of the optls demo";
             // Binary replies: the demo takes the connection over and closes it.
             case POSTGRES, LDAP, MYSQL -> CommandHandler.HAND_OVER;
             default ->

@@ -26,8 +26,8 @@ import picocli.CommandLine.Parameters;
                     + " advertised before and after TLS, the TLS parameters and the certificate.",
             "",
             "Schemes: smtp (25), submission (587), lmtp (24), imap (143), pop3 (110), sieve (4190),"
-                    + " nntp (119), postgres (5432), mysql (3306), ldap (389);"
-                    + " implicit TLS: smtps/submissions (465), imaps (993), pop3s (995), nntps (563), ldaps (636)."
+                    + " nntp (119), irc (6667), postgres (5432), mysql (3306), ldap (389);"
+                    + " implicit TLS: smtps/submissions (465), imaps (993), pop3s (995), nntps (563), ircs (6697), ldaps (636)."
         },
         footer = ExitCodes.HELP)
 public final class ProbeCommand implements Callable<Integer> {

@@ -149,9 +149,9 @@ class ProbeCommandTest {
         assertThat(r.get("outcome").asText()).isEqualTo("tls");
         assertThat(r.get("protocol").asText()).isEqualTo(protocol.scheme());
         switch (protocol) {
-            case SMTP, SUBMISSION, LMTP, IMAP, POP3, SIEVE, NNTP -> {
+            case SMTP, SUBMISSION, LMTP, IMAP, POP3, SIEVE, NNTP, IRC -> {
                 // Protocols with a capability list: the upgrade is offered before TLS and never after.
-                String upgrade = protocol == Protocol.POP3 ? "STLS" : "STARTTLS";
+                String upgrade = protocol == Protocol.POP3 ? "STLS" : protocol == Protocol.IRC ? "tls" : "STARTTLS";
                 assertThat(strings(r.at("/capabilities/before"))).contains(upgrade);
                 assertThat(strings(r.at("/capabilities/after"))).isNotEmpty().doesNotContain(upgrade);
             }

@@ -2,6 +2,8 @@ package dev.optls.core;
 
 import dev.optls.core.imap.ImapClient;
 import dev.optls.core.imap.ImapServer;
+import dev.optls.core.irc.IrcClient;
+import dev.optls.core.irc.IrcServer;
 import dev.optls.core.ldap.LdapClient;
 import dev.optls.core.ldap.LdapServer;
 import dev.optls.core.mysql.MysqlClient;
@@ -32,6 +34,7 @@ public final class Dialects {
             case LDAP -> new LdapClient(options);
             case MYSQL -> new MysqlClient(options);
             case NNTP -> new NntpClient(options);
+            case IRC -> new IrcClient(options);
         };
     }
 
@@ -46,6 +49,7 @@ public final class Dialects {
             case LDAP -> new LdapServer(options);
             case MYSQL -> new MysqlServer(options);
             case NNTP -> new NntpServer(options);
+            case IRC -> new IrcServer(options);
         };
     }
 }

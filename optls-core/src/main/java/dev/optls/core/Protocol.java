@@ -37,7 +37,12 @@ public enum Protocol {
      */
     MYSQL("mysql", 3306, null, 0, null),
     /** NNTP, RFC 3977 + RFC 4642 (as updated by RFC 8143); nntps on 563, ALPN id {@code nntp}. */
-    NNTP("nntp", 119, "nntps", 563, "nntp");
+    NNTP("nntp", 119, "nntps", 563, "nntp"),
+    /**
+     * IRC with the IRCv3 {@code tls} extension (STARTTLS, deprecated but deployed); ircs on 6697 (RFC 7194).
+     * ALPN id {@code irc}.
+     */
+    IRC("irc", 6667, "ircs", 6697, "irc");
 
     private final String scheme;
     private final int defaultPort;

@@ -77,7 +77,9 @@ class BlockingAdapterTest {
                         ? Capabilities.of("UIDL")
                         : protocol == Protocol.SIEVE
                                 ? Capabilities.of("IMPLEMENTATION optls", "SIEVE fileinto", "VERSION 1.0")
-                                : Capabilities.of("PIPELINING");
+                                : protocol == Protocol.IRC
+                                        ? Capabilities.of("multi-prefix", "sasl")
+                                        : Capabilities.of("PIPELINING");
         return ServerOptions.offering("localhost", caps);
     }
 
@@ -342,6 +344,9 @@ class BlockingAdapterTest {
 
     /** What the plaintext capabilities list when the upgrade is offered. */
     private static String upgradeKeyword(Protocol protocol) {
+        if (protocol == Protocol.IRC) {
+            return "tls"; // IRCv3 tls extension
+        }
         return protocol == Protocol.POP3 ? "STLS" : protocol == Protocol.MYSQL ? "CLIENT_SSL" : "STARTTLS";
     }
 

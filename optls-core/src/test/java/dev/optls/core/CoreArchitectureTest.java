@@ -1,11 +1,13 @@
 package dev.optls.core;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.lang.EvaluationResult;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +22,14 @@ class CoreArchitectureTest {
                 .importPackages("dev.optls.core");
     }
 
+    /** Evaluates the rule and fails with ArchUnit's report of every violation. */
+    private static void assertNoViolation(ArchRule rule) {
+        EvaluationResult result = rule.evaluate(core);
+        assertThat(result.hasViolation())
+                .as(result.getFailureReport().toString())
+                .isFalse();
+    }
+
     @Test
     void usesNoNetworkingOrTls() {
         ArchRule rule = noClasses()
@@ -27,7 +37,7 @@ class CoreArchitectureTest {
                 .dependOnClassesThat()
                 .resideInAnyPackage("java.net..", "javax.net..", "java.nio.channels..", "java.nio.file..", "java.io..")
                 .because("the core takes bytes and returns steps; IO belongs to adapters");
-        rule.check(core);
+        assertNoViolation(rule);
     }
 
     @Test
@@ -49,7 +59,7 @@ class CoreArchitectureTest {
                 .orShould()
                 .callMethod(System.class, "nanoTime")
                 .because("timeouts and scheduling belong to adapters");
-        rule.check(core);
+        assertNoViolation(rule);
     }
 
     @Test
@@ -59,6 +69,6 @@ class CoreArchitectureTest {
                 .dependOnClassesThat()
                 .resideOutsideOfPackages("dev.optls.core..", "java.lang..", "java.util..", "java.nio..", "java.time..")
                 .because("optls-core has no third-party dependencies");
-        rule.check(core);
+        assertNoViolation(rule);
     }
 }

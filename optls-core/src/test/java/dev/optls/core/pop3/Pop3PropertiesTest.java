@@ -8,8 +8,7 @@ import dev.optls.core.Limits;
 import dev.optls.core.Negotiation;
 import dev.optls.core.SecurityLevel;
 import dev.optls.core.ServerOptions;
-import dev.optls.core.Step;
-import java.nio.ByteBuffer;
+import dev.optls.core.testing.Drive;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -145,56 +144,13 @@ class Pop3PropertiesTest {
                 .withLimits(SMALL);
     }
 
-    /** Feeds the chunks and acts on every step as an adapter would; fails on anything unexpected. */
+    /** Acts on every step as an adapter would; see {@link Drive#toEnd}. */
     private static void drive(Negotiation n, Input input, int answers) {
-        ByteBuffer out = ByteBuffer.allocate(16);
-        int next = 0;
-        int answer = answers;
-        for (int guard = 0; guard < 100_000; guard++) {
-            Step step = n.poll();
-            if (step instanceof Step.WriteOutput w) {
-                assertThat(w.pending()).isPositive();
-                out.clear();
-                assertThat(n.drainOutput(out)).isPositive();
-            } else if (step instanceof Step.NeedInput) {
-                if (next < input.chunks().size()) {
-                    n.receive(ByteBuffer.wrap(input.chunks().get(next++)));
-                } else if (next == input.chunks().size()) {
-                    next++;
-                    n.receiveEof();
-                } else {
-                    throw new AssertionError("NeedInput after EOF");
-                }
-            } else if (step instanceof Step.BeginHandshake b) {
-                // The server hands what follows STLS to TLS; the client never has any.
-                if (n instanceof Pop3Client) {
-                    assertThat(b.tlsInput().remaining()).isZero();
-                }
-                // Pretend the rest of the input was the TLS handshake.
-                next = input.chunks().size();
-                n.handshakeCompleted(Transcript.TLS13);
-            } else if (step instanceof Step.Deliver d) {
-                assertThat(d.command().verb()).isNotBlank();
-                switch (Math.floorMod(answer++, 4)) {
-                    case 0 -> n.respond("+OK");
-                    case 1 -> n.respond("-ERR no");
-                    case 2 -> n.respond("+OK 1 message\r\n1 10\r\n.\r\n");
-                    default -> {
-                        n.handOver();
-                        assertThat(n.poll()).isInstanceOf(Step.Completed.class);
-                        return;
-                    }
-                }
-            } else if (step instanceof Step.Completed
-                    || step instanceof Step.Failed
-                    || step instanceof Step.UpgradeUnavailable) {
-                // Sticky: polling again gives the same step.
-                assertThat(n.poll()).isEqualTo(step);
-                return;
-            } else {
-                throw new AssertionError("undefined step " + step);
-            }
-        }
-        throw new AssertionError("no progress");
+        Drive.toEnd(
+                n,
+                input.chunks(),
+                n instanceof Pop3Client,
+                answers,
+                List.of("+OK", "-ERR no", "+OK 1 message\r\n1 10\r\n.\r\n"));
     }
 }

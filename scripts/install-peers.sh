@@ -12,6 +12,7 @@ PACKAGES="$PACKAGES slapd ldap-utils"
 PACKAGES="$PACKAGES mariadb-server mariadb-client"
 PACKAGES="$PACKAGES inn2"
 PACKAGES="$PACKAGES inspircd"
+PACKAGES="$PACKAGES gnutls-bin"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,10 +1,13 @@
 package dev.optls.core.irc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.optls.core.ClientOptions;
 import dev.optls.core.Limits;
 import dev.optls.core.Negotiation;
 import dev.optls.core.SecurityLevel;
 import dev.optls.core.ServerOptions;
+import dev.optls.core.Step;
 import dev.optls.core.testing.Drive;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -115,11 +118,13 @@ class IrcPropertiesTest {
 
     /** Acts on every step as an adapter would; see {@link Drive#toEnd}. */
     private static void drive(Negotiation n, Input input, int answers) {
-        Drive.toEnd(
+        Step end = Drive.toEnd(
                 n,
                 input.chunks(),
                 n instanceof IrcClient,
                 answers,
                 List.of(":irc.test 001 a :Welcome", ":irc.test CAP * ACK :sasl", ":irc.test PONG irc.test :123"));
+        // Only the terminal steps of the contract end a negotiation.
+        assertThat(end).isInstanceOfAny(Step.Completed.class, Step.Failed.class, Step.UpgradeUnavailable.class);
     }
 }

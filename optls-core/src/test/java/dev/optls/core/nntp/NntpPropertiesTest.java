@@ -7,6 +7,7 @@ import dev.optls.core.Limits;
 import dev.optls.core.Negotiation;
 import dev.optls.core.SecurityLevel;
 import dev.optls.core.ServerOptions;
+import dev.optls.core.Step;
 import dev.optls.core.testing.Drive;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -129,11 +130,13 @@ class NntpPropertiesTest {
 
     /** Acts on every step as an adapter would; see {@link Drive#toEnd}. */
     private static void drive(Negotiation n, Input input, int answers) {
-        Drive.toEnd(
+        Step end = Drive.toEnd(
                 n,
                 input.chunks(),
                 n instanceof NntpClient,
                 answers,
                 List.of("281 Authentication accepted", "502 no", "215 list follows\r\nmisc.test 3 1 y\r\n."));
+        // Only the terminal steps of the contract end a negotiation.
+        assertThat(end).isInstanceOfAny(Step.Completed.class, Step.Failed.class, Step.UpgradeUnavailable.class);
     }
 }

@@ -8,6 +8,7 @@ import dev.optls.core.Limits;
 import dev.optls.core.Negotiation;
 import dev.optls.core.SecurityLevel;
 import dev.optls.core.ServerOptions;
+import dev.optls.core.Step;
 import dev.optls.core.testing.Drive;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -146,11 +147,13 @@ class Pop3PropertiesTest {
 
     /** Acts on every step as an adapter would; see {@link Drive#toEnd}. */
     private static void drive(Negotiation n, Input input, int answers) {
-        Drive.toEnd(
+        Step end = Drive.toEnd(
                 n,
                 input.chunks(),
                 n instanceof Pop3Client,
                 answers,
                 List.of("+OK", "-ERR no", "+OK 1 message\r\n1 10\r\n.\r\n"));
+        // Only the terminal steps of the contract end a negotiation.
+        assertThat(end).isInstanceOfAny(Step.Completed.class, Step.Failed.class, Step.UpgradeUnavailable.class);
     }
 }

@@ -7,6 +7,7 @@ import dev.optls.core.Limits;
 import dev.optls.core.Negotiation;
 import dev.optls.core.SecurityLevel;
 import dev.optls.core.ServerOptions;
+import dev.optls.core.Step;
 import dev.optls.core.testing.Drive;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -132,11 +133,13 @@ class SievePropertiesTest {
 
     /** Acts on every step as an adapter would; see {@link Drive#toEnd}. */
     private static void drive(Negotiation n, Input input, int answers) {
-        Drive.toEnd(
+        Step end = Drive.toEnd(
                 n,
                 input.chunks(),
                 n instanceof SieveClient,
                 answers,
                 List.of("OK", "NO \"no\"", "\"main\" ACTIVE\r\nOK"));
+        // Only the terminal steps of the contract end a negotiation.
+        assertThat(end).isInstanceOfAny(Step.Completed.class, Step.Failed.class, Step.UpgradeUnavailable.class);
     }
 }

@@ -20,8 +20,9 @@ public final class Drive {
      * {@link Negotiation#handOver()}, starting at reply number {@code answers}.
      *
      * @param client whether {@code n} is a client (a client's BeginHandshake never carries bytes)
+     * @return the step the negotiation ended with
      */
-    public static void toEnd(Negotiation n, List<byte[]> chunks, boolean client, int answers, List<String> replies) {
+    public static Step toEnd(Negotiation n, List<byte[]> chunks, boolean client, int answers, List<String> replies) {
         ByteBuffer out = ByteBuffer.allocate(16);
         int next = 0;
         int answer = answers;
@@ -54,15 +55,16 @@ public final class Drive {
                     n.respond(replies.get(choice));
                 } else {
                     n.handOver();
-                    assertThat(n.poll()).isInstanceOf(Step.Completed.class);
-                    return;
+                    Step end = n.poll();
+                    assertThat(end).isInstanceOf(Step.Completed.class);
+                    return end;
                 }
             } else if (step instanceof Step.Completed
                     || step instanceof Step.Failed
                     || step instanceof Step.UpgradeUnavailable) {
                 // Sticky: polling again gives the same step.
                 assertThat(n.poll()).isEqualTo(step);
-                return;
+                return step;
             } else {
                 throw new AssertionError("undefined step " + step);
             }

@@ -8,13 +8,12 @@ import dev.optls.core.Negotiation;
 import dev.optls.core.SecurityLevel;
 import dev.optls.core.ServerOptions;
 import dev.optls.core.Step;
+import dev.optls.core.testing.Chunks;
 import dev.optls.core.testing.Drive;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -67,23 +66,7 @@ class IrcPropertiesTest {
                 "x".repeat(70));
         Arbitrary<byte[]> stream =
                 token.list().ofMaxSize(30).map(list -> String.join("", list).getBytes(StandardCharsets.ISO_8859_1));
-        Arbitrary<List<Integer>> cuts =
-                Arbitraries.integers().between(0, 600).list().ofMaxSize(8);
-        return Combinators.combine(stream, cuts).as((bytes, cutList) -> {
-            List<Integer> sorted = cutList.stream()
-                    .filter(c -> c > 0 && c < bytes.length)
-                    .distinct()
-                    .sorted()
-                    .toList();
-            List<byte[]> chunks = new ArrayList<>();
-            int start = 0;
-            for (int c : sorted) {
-                chunks.add(java.util.Arrays.copyOfRange(bytes, start, c));
-                start = c;
-            }
-            chunks.add(java.util.Arrays.copyOfRange(bytes, start, bytes.length));
-            return new Input(chunks);
-        });
+        return Chunks.split(stream, 600).map(Input::new);
     }
 
     @Property(tries = 300)

@@ -9,14 +9,12 @@ import dev.optls.core.Negotiation;
 import dev.optls.core.SecurityLevel;
 import dev.optls.core.ServerOptions;
 import dev.optls.core.Step;
+import dev.optls.core.testing.Chunks;
 import dev.optls.core.testing.Replay;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -62,23 +60,7 @@ class PostgresPropertiesTest {
                 new byte[] {0},
                 new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff});
         Arbitrary<byte[]> stream = piece.list().ofMaxSize(12).map(list -> Pg.concat(list.toArray(new byte[0][])));
-        Arbitrary<List<Integer>> cuts =
-                Arbitraries.integers().between(0, 400).list().ofMaxSize(8);
-        return Combinators.combine(stream, cuts).as((bytes, cutList) -> {
-            List<Integer> sorted = cutList.stream()
-                    .filter(c -> c > 0 && c < bytes.length)
-                    .distinct()
-                    .sorted()
-                    .toList();
-            List<byte[]> chunks = new ArrayList<>();
-            int start = 0;
-            for (int c : sorted) {
-                chunks.add(Arrays.copyOfRange(bytes, start, c));
-                start = c;
-            }
-            chunks.add(Arrays.copyOfRange(bytes, start, bytes.length));
-            return new Input(chunks);
-        });
+        return Chunks.split(stream, 400).map(Input::new);
     }
 
     @Property(tries = 300)

@@ -164,4 +164,32 @@ public final class Replay {
         }
         return step.toString();
     }
+
+    /**
+     * Checks a whole-feed run against its transcript: the outcome, the bytes written in every segment,
+     * and (option {@code tlsInput}) the bytes a server handed to TLS unparsed after the upgrade command.
+     */
+    public static void assertMatches(Transcript t, Run run, boolean asClient) {
+        org.assertj.core.api.Assertions.assertThat(run.outcome()).as(t.name()).isEqualTo(t.expected());
+        for (int i = 0; i < run.written().size(); i++) {
+            Transcript.Segment seg = t.segments().get(i);
+            String expected =
+                    new String(asClient ? seg.fromClient() : seg.fromServer(), java.nio.charset.StandardCharsets.UTF_8);
+            org.assertj.core.api.Assertions.assertThat(run.writtenText(i))
+                    .as(t.name() + " segment " + i)
+                    .isEqualTo(expected);
+        }
+        org.assertj.core.api.Assertions.assertThat(run.written())
+                .as(t.name() + " segments reached")
+                .hasSize(t.segments().size());
+        if (t.options().containsKey("tlsInput")) {
+            byte[] expected = Transcript.parse("x", "C: " + t.options().get("tlsInput") + "\\\n== x")
+                    .segments()
+                    .get(0)
+                    .fromClient();
+            org.assertj.core.api.Assertions.assertThat(run.tlsInputs().get(0))
+                    .as(t.name() + ": bytes after the upgrade command went to TLS unparsed")
+                    .isEqualTo(expected);
+        }
+    }
 }

@@ -22,6 +22,21 @@ public record Transcript(String name, List<Segment> segments, String expected, j
     /** Bytes each way between two TLS boundaries, and the application's answers in order. */
     public record Segment(byte[] fromServer, byte[] fromClient, List<String> answers) {}
 
+    /** The names of the transcripts in resource directory {@code dir} that start with {@code prefix}. */
+    public static java.util.stream.Stream<String> names(String dir, String prefix) {
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(
+                java.nio.file.Path.of(Transcript.class.getResource(dir).toURI()))) {
+            return files
+                    .map(p -> p.getFileName().toString())
+                    .filter(n -> n.startsWith(prefix))
+                    .sorted()
+                    .toList()
+                    .stream();
+        } catch (IOException | java.net.URISyntaxException e) {
+            throw new IllegalStateException("cannot list " + dir, e);
+        }
+    }
+
     public static Transcript load(String resource) {
         try (InputStream in = Transcript.class.getResourceAsStream(resource)) {
             if (in == null) {

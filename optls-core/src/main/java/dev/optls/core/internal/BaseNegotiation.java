@@ -1,5 +1,6 @@
 package dev.optls.core.internal;
 
+import dev.optls.core.Capabilities;
 import dev.optls.core.Command;
 import dev.optls.core.Failure;
 import dev.optls.core.FailureKind;
@@ -9,6 +10,7 @@ import dev.optls.core.Negotiation;
 import dev.optls.core.Phase;
 import dev.optls.core.Protocol;
 import dev.optls.core.Result;
+import dev.optls.core.ServerOptions;
 import dev.optls.core.Step;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -188,6 +190,34 @@ public abstract class BaseNegotiation implements Negotiation {
     /** Server side: the result when the application takes the connection over. */
     protected Result handOverResult(Command command, ByteBuffer remaining) {
         throw new IllegalStateException("not a server negotiation");
+    }
+
+    /**
+     * Server side: the result when the handshake completed. The application continues with a new
+     * negotiation from {@link ServerOptions#afterUpgrade()}, so nothing of the plaintext session survives.
+     */
+    protected final Result upgradedResult(ServerOptions options) {
+        return new Result(
+                protocol,
+                Result.Ending.UPGRADED,
+                true,
+                options.greeting(),
+                options.plaintextCapabilities(),
+                options.tlsCapabilities(),
+                ByteBuffer.allocate(0));
+    }
+
+    /** Server side: the result of a session that ends now (QUIT, hand-over), with what it advertised. */
+    protected final Result sessionResult(ServerOptions options, Result.Ending ending, ByteBuffer remaining) {
+        Capabilities now = options.advertised();
+        return new Result(
+                protocol,
+                ending,
+                options.tlsActive(),
+                options.greeting(),
+                options.tlsActive() ? Capabilities.NONE : now,
+                options.tlsActive() ? now : Capabilities.NONE,
+                remaining);
     }
 
     /** Queue output. */

@@ -1,6 +1,5 @@
 package dev.optls.core.irc;
 
-import dev.optls.core.Capabilities;
 import dev.optls.core.Command;
 import dev.optls.core.Failure;
 import dev.optls.core.FailureKind;
@@ -120,7 +119,7 @@ public final class IrcServer extends BaseNegotiation {
             case "QUIT" -> {
                 // RFC 1459 §4.1.6: the server acknowledges QUIT with ERROR and closes the link.
                 write("ERROR :Closing link\r\n");
-                emit(new Step.Completed(result(Result.Ending.CLOSED, ByteBuffer.allocate(0))));
+                emit(new Step.Completed(sessionResult(options, Result.Ending.CLOSED, ByteBuffer.allocate(0))));
                 state = new Done();
                 return true;
             }
@@ -234,7 +233,7 @@ public final class IrcServer extends BaseNegotiation {
     @Override
     protected Result handOverResult(Command command, ByteBuffer remaining) {
         state = new Done();
-        return result(Result.Ending.HANDED_OVER, remaining);
+        return sessionResult(options, Result.Ending.HANDED_OVER, remaining);
     }
 
     @Override
@@ -245,25 +244,6 @@ public final class IrcServer extends BaseNegotiation {
         state = new Done();
         // The session restarts over TLS, unregistered; the application continues with a new IrcServer
         // built from options.afterUpgrade().
-        emit(new Step.Completed(new Result(
-                Protocol.IRC,
-                Result.Ending.UPGRADED,
-                true,
-                options.greeting(),
-                options.plaintextCapabilities(),
-                options.tlsCapabilities(),
-                ByteBuffer.allocate(0))));
-    }
-
-    private Result result(Result.Ending ending, ByteBuffer remaining) {
-        Capabilities now = options.advertised();
-        return new Result(
-                Protocol.IRC,
-                ending,
-                options.tlsActive(),
-                options.greeting(),
-                options.tlsActive() ? Capabilities.NONE : now,
-                options.tlsActive() ? now : Capabilities.NONE,
-                remaining);
+        emit(new Step.Completed(upgradedResult(options)));
     }
 }

@@ -70,7 +70,7 @@ public final class NntpServer extends BaseNegotiation {
         if (!(state instanceof Session session)) {
             return false;
         }
-        byte[] raw = takeRawLine();
+        byte[] raw = in.takeRawLine(limits.maxLineLength());
         if (raw == null) {
             return false;
         }
@@ -92,7 +92,7 @@ public final class NntpServer extends BaseNegotiation {
             case "QUIT" -> {
                 // RFC 3977 §5.4: "205 Connection closing".
                 write("205 Connection closing\r\n");
-                emit(new Step.Completed(result(Result.Ending.CLOSED, ByteBuffer.allocate(0))));
+                emit(new Step.Completed(sessionResult(options, Result.Ending.CLOSED, ByteBuffer.allocate(0))));
                 state = new Done();
             }
             case "AUTHINFO" -> {
@@ -228,7 +228,7 @@ public final class NntpServer extends BaseNegotiation {
             state = new Session(resume.errors(), true);
         } else if (code == 205) {
             state = new Done();
-            emit(new Step.Completed(result(Result.Ending.CLOSED, ByteBuffer.allocate(0))));
+            emit(new Step.Completed(sessionResult(options, Result.Ending.CLOSED, ByteBuffer.allocate(0))));
         } else {
             state = resume;
         }
@@ -237,7 +237,7 @@ public final class NntpServer extends BaseNegotiation {
     @Override
     protected Result handOverResult(Command command, ByteBuffer remaining) {
         state = new Done();
-        return result(Result.Ending.HANDED_OVER, remaining);
+        return sessionResult(options, Result.Ending.HANDED_OVER, remaining);
     }
 
     @Override
@@ -248,46 +248,7 @@ public final class NntpServer extends BaseNegotiation {
         state = new Done();
         // RFC 4642 §2.2.2: the server MUST discard knowledge obtained from the client before TLS; the
         // application continues with a new NntpServer built from options.afterUpgrade().
-        emit(new Step.Completed(new Result(
-                Protocol.NNTP,
-                Result.Ending.UPGRADED,
-                true,
-                options.greeting(),
-                options.plaintextCapabilities(),
-                options.tlsCapabilities(),
-                ByteBuffer.allocate(0))));
-    }
-
-    private Result result(Result.Ending ending, ByteBuffer remaining) {
-        Capabilities now = options.advertised();
-        return new Result(
-                Protocol.NNTP,
-                ending,
-                options.tlsActive(),
-                options.greeting(),
-                options.tlsActive() ? Capabilities.NONE : now,
-                options.tlsActive() ? now : Capabilities.NONE,
-                remaining);
-    }
-
-    /** The next line with its terminator, as received; null when none is complete yet. */
-    private byte[] takeRawLine() {
-        int lf = in.indexOfLf();
-        // RFC 3977 §3.1: command lines are at most 512 octets; our bound is Limits.maxLineLength.
-        if (lf < 0) {
-            if (in.size() >= limits.maxLineLength()) {
-                throw peerFailure(
-                        FailureKind.LIMIT_EXCEEDED,
-                        "the client sent a line longer than " + limits.maxLineLength() + " bytes");
-            }
-            return null;
-        }
-        if (lf + 1 > limits.maxLineLength()) {
-            throw peerFailure(
-                    FailureKind.LIMIT_EXCEEDED,
-                    "the client sent a line longer than " + limits.maxLineLength() + " bytes");
-        }
-        return in.take(lf + 1);
+        emit(new Step.Completed(upgradedResult(options)));
     }
 
     private static int indexOfBlank(String s) {

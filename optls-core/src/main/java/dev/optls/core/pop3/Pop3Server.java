@@ -93,7 +93,7 @@ public final class Pop3Server extends BaseNegotiation {
         } else {
             return false;
         }
-        byte[] raw = takeRawLine();
+        byte[] raw = in.takeRawLine(limits.maxLineLength());
         if (raw == null) {
             return false;
         }
@@ -119,7 +119,7 @@ public final class Pop3Server extends BaseNegotiation {
                     return deliverCommand(verb, args, line, raw, errors);
                 }
                 write("+OK Bye\r\n");
-                emit(new Step.Completed(result(Result.Ending.CLOSED, ByteBuffer.allocate(0))));
+                emit(new Step.Completed(sessionResult(options, Result.Ending.CLOSED, ByteBuffer.allocate(0))));
                 state = new Done();
             }
             default -> {
@@ -242,7 +242,7 @@ public final class Pop3Server extends BaseNegotiation {
         } else if (reply.startsWith("+OK") && verb.equals("QUIT")) {
             // RFC 1939 §6: QUIT in TRANSACTION moves to UPDATE and closes.
             state = new Done();
-            emit(new Step.Completed(result(Result.Ending.CLOSED, ByteBuffer.allocate(0))));
+            emit(new Step.Completed(sessionResult(options, Result.Ending.CLOSED, ByteBuffer.allocate(0))));
         } else {
             state = waiting.resume();
         }
@@ -251,7 +251,7 @@ public final class Pop3Server extends BaseNegotiation {
     @Override
     protected Result handOverResult(Command command, ByteBuffer remaining) {
         state = new Done();
-        return result(Result.Ending.HANDED_OVER, remaining);
+        return sessionResult(options, Result.Ending.HANDED_OVER, remaining);
     }
 
     @Override
@@ -262,45 +262,7 @@ public final class Pop3Server extends BaseNegotiation {
         state = new Done();
         // RFC 2595 §4: the session restarts over TLS in AUTHORIZATION state; the application does that
         // with a new Pop3Server built from options.afterUpgrade().
-        emit(new Step.Completed(new Result(
-                Protocol.POP3,
-                Result.Ending.UPGRADED,
-                true,
-                options.greeting(),
-                options.plaintextCapabilities(),
-                options.tlsCapabilities(),
-                ByteBuffer.allocate(0))));
-    }
-
-    private Result result(Result.Ending ending, ByteBuffer remaining) {
-        Capabilities now = options.advertised();
-        return new Result(
-                Protocol.POP3,
-                ending,
-                options.tlsActive(),
-                options.greeting(),
-                options.tlsActive() ? Capabilities.NONE : now,
-                options.tlsActive() ? now : Capabilities.NONE,
-                remaining);
-    }
-
-    /** The next line with its terminator, as received; null when none is complete yet. */
-    private byte[] takeRawLine() {
-        int lf = in.indexOfLf();
-        if (lf < 0) {
-            if (in.size() >= limits.maxLineLength()) {
-                throw peerFailure(
-                        FailureKind.LIMIT_EXCEEDED,
-                        "the client sent a line longer than " + limits.maxLineLength() + " bytes");
-            }
-            return null;
-        }
-        if (lf + 1 > limits.maxLineLength()) {
-            throw peerFailure(
-                    FailureKind.LIMIT_EXCEEDED,
-                    "the client sent a line longer than " + limits.maxLineLength() + " bytes");
-        }
-        return in.take(lf + 1);
+        emit(new Step.Completed(upgradedResult(options)));
     }
 
     private static String stripLineEnd(byte[] raw) {

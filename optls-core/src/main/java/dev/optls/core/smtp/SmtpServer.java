@@ -240,14 +240,7 @@ public final class SmtpServer extends BaseNegotiation {
         // RFC 3207 §4.2: the server MUST discard knowledge obtained from the client before TLS (the EHLO
         // argument among it). This negotiation ends here; the application continues with a new SmtpServer
         // built from options.afterUpgrade(), which knows nothing of the plaintext session.
-        emit(new Step.Completed(new Result(
-                protocol,
-                Result.Ending.UPGRADED,
-                true,
-                options.greeting(),
-                options.plaintextCapabilities(),
-                options.tlsCapabilities(),
-                ByteBuffer.allocate(0))));
+        emit(new Step.Completed(upgradedResult(options)));
     }
 
     @Override

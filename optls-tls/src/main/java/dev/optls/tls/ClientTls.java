@@ -20,6 +20,7 @@ import java.util.Optional;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -116,18 +117,10 @@ public final class ClientTls {
             throw new IllegalArgumentException("the socket must be connected and open");
         }
         String peer = host + ":" + port;
-        ServerChainTrustManager trustManager = level.verifiesCertificate()
-                ? new VerifyingTrustManager(trust.verifier(), serverName)
-                : new RecordingTrustManager(trust.verifier(), serverName);
+        ServerChainTrustManager trustManager = trustManager();
         SSLSocket socket;
         try {
-            // One context per connection: its trust manager belongs to this handshake alone (and no session
-            // is resumed without a certificate check).
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, new TrustManager[] {trustManager}, null);
-            socket = (SSLSocket) context.getSocketFactory().createSocket(plain, host, port, true);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("this JDK cannot create a TLS client context", e);
+            socket = (SSLSocket) context(trustManager).getSocketFactory().createSocket(plain, host, port, true);
         } catch (IOException e) {
             Handshakes.closeQuietly(plain);
             throw new TlsHandshakeException(
@@ -136,7 +129,104 @@ public final class ClientTls {
                     Optional.empty(),
                     e);
         }
-        SSLParameters parameters = socket.getSSLParameters();
+        socket.setSSLParameters(parameters(socket.getSSLParameters()));
+
+        try {
+            Handshakes.run(socket, plain, handshakeTimeoutMillis);
+        } catch (Handshakes.HandshakeIoException e) {
+            throw failure(trustManager, e, peer, handshakeTimeoutMillis);
+        }
+        try {
+            TlsSessionInfo info = established(trustManager, socket.getSession(), socket.getApplicationProtocol(), peer);
+            return new TlsConnection(
+                    socket,
+                    info.protocolVersion(),
+                    info.cipherSuite(),
+                    info.applicationProtocol(),
+                    info.serverName(),
+                    info.peerChain(),
+                    info.verification());
+        } catch (TlsHandshakeException e) {
+            Handshakes.closeQuietly(socket);
+            throw e;
+        }
+    }
+
+    /**
+     * A client-mode engine for an event-driven adapter (Netty), with the same trust, name check, SNI, ALPN
+     * and profile as {@link #layer}. The caller runs the handshake, then calls {@link
+     * EngineHandshake#established()} or {@link EngineHandshake#failed}.
+     *
+     * @param host the host name or address connected to (for the TLS session, not for name checks)
+     * @param port the port connected to
+     */
+    public EngineHandshake newEngine(String host, int port) {
+        ServerChainTrustManager trustManager = trustManager();
+        SSLEngine engine = context(trustManager).createSSLEngine(host, port);
+        engine.setUseClientMode(true);
+        engine.setSSLParameters(parameters(engine.getSSLParameters()));
+        return new EngineHandshake(engine, trustManager, host + ":" + port);
+    }
+
+    /** One client handshake on an {@link SSLEngine} that the caller drives. */
+    public final class EngineHandshake {
+        private final SSLEngine engine;
+        private final ServerChainTrustManager trustManager;
+        private final String peer;
+
+        private EngineHandshake(SSLEngine engine, ServerChainTrustManager trustManager, String peer) {
+            this.engine = engine;
+            this.trustManager = trustManager;
+            this.peer = peer;
+        }
+
+        /** The engine, in client mode, not yet handshaking. */
+        public SSLEngine engine() {
+            return engine;
+        }
+
+        /**
+         * What the completed handshake established.
+         *
+         * @throws TlsHandshakeException if the server selected an ALPN protocol we did not offer
+         */
+        public TlsSessionInfo established() throws TlsHandshakeException {
+            return ClientTls.this.established(trustManager, engine.getSession(), engine.getApplicationProtocol(), peer);
+        }
+
+        /**
+         * The failure for a handshake that ended with {@code cause}.
+         *
+         * @param timedOut whether the adapter's handshake deadline ended it
+         */
+        public TlsHandshakeException failed(Throwable cause, boolean timedOut, int handshakeTimeoutMillis) {
+            IOException io = cause instanceof IOException e ? e : new IOException(Handshakes.message(cause), cause);
+            return failure(
+                    trustManager, new Handshakes.HandshakeIoException(io, timedOut), peer, handshakeTimeoutMillis);
+        }
+    }
+
+    private ServerChainTrustManager trustManager() {
+        return level.verifiesCertificate()
+                ? new VerifyingTrustManager(trust.verifier(), serverName)
+                : new RecordingTrustManager(trust.verifier(), serverName);
+    }
+
+    /**
+     * One context per connection: its trust manager belongs to this handshake alone (and no session is
+     * resumed without a certificate check).
+     */
+    private static SSLContext context(ServerChainTrustManager trustManager) {
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, new TrustManager[] {trustManager}, null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this JDK cannot create a TLS client context", e);
+        }
+    }
+
+    private SSLParameters parameters(SSLParameters parameters) {
         profile.applyTo(parameters);
         Optional<String> sni = serverName.sniHostName();
         // RFC 6066 §3: SNI carries a DNS host name only, never an IP literal; ALPACA: always send it.
@@ -144,32 +234,34 @@ public final class ClientTls {
                 sni.map(n -> List.<SNIServerName>of(new SNIHostName(n))).orElse(List.of()));
         alpn.ifPresent(id -> parameters.setApplicationProtocols(new String[] {id}));
         Handshakes.noJsseIdentification(parameters);
-        socket.setSSLParameters(parameters);
+        return parameters;
+    }
 
-        try {
-            Handshakes.run(socket, plain, handshakeTimeoutMillis);
-        } catch (Handshakes.HandshakeIoException e) {
-            Optional<Verification> verification = trustManager.verification();
-            Failure failure;
-            if (!e.timedOut()
-                    && level.verifiesCertificate()
-                    && verification.isPresent()
-                    && !verification.get().valid()) {
-                failure = Failure.peer(
-                        FailureKind.CERTIFICATE_INVALID,
-                        Phase.HANDSHAKE,
-                        "certificate of " + peer + " not accepted: "
-                                + verification.get().reason() + " (checked against the " + trust.description() + ")");
-            } else {
-                failure = Handshakes.genericFailure(e, peer, handshakeTimeoutMillis);
-            }
-            throw new TlsHandshakeException(failure, verification, trustManager.chain(), e.getCause());
+    private TlsHandshakeException failure(
+            ServerChainTrustManager trustManager, Handshakes.HandshakeIoException e, String peer, int timeoutMillis) {
+        Optional<Verification> verification = trustManager.verification();
+        Failure failure;
+        if (!e.timedOut()
+                && level.verifiesCertificate()
+                && verification.isPresent()
+                && !verification.get().valid()) {
+            failure = Failure.peer(
+                    FailureKind.CERTIFICATE_INVALID,
+                    Phase.HANDSHAKE,
+                    "certificate of " + peer + " not accepted: "
+                            + verification.get().reason() + " (checked against the " + trust.description() + ")");
+        } else {
+            failure = Handshakes.genericFailure(e, peer, timeoutMillis);
         }
+        return new TlsHandshakeException(failure, verification, trustManager.chain(), e.getCause());
+    }
 
-        String selected = Objects.requireNonNullElse(socket.getApplicationProtocol(), "");
+    private TlsSessionInfo established(
+            ServerChainTrustManager trustManager, SSLSession session, String negotiatedAlpn, String peer)
+            throws TlsHandshakeException {
+        String selected = Objects.requireNonNullElse(negotiatedAlpn, "");
         // RFC 7301 §3.2 / ALPACA: a server may only select a protocol the client offered.
         if (!selected.isEmpty() && !alpn.map(selected::equals).orElse(false)) {
-            Handshakes.closeQuietly(socket);
             throw new TlsHandshakeException(
                     Failure.peer(
                             FailureKind.HANDSHAKE_FAILED,
@@ -179,15 +271,13 @@ public final class ClientTls {
                     trustManager.verification(),
                     null);
         }
-        SSLSession session = socket.getSession();
         List<X509Certificate> chain = trustManager.chain().isEmpty() ? peerChain(session) : trustManager.chain();
         Verification verification = trustManager.verification().orElseGet(() -> trust.verify(chain, serverName));
-        return new TlsConnection(
-                socket,
+        return new TlsSessionInfo(
                 session.getProtocol(),
                 session.getCipherSuite(),
                 selected,
-                sni,
+                serverName.sniHostName(),
                 chain,
                 Optional.of(verification));
     }

@@ -26,6 +26,7 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
@@ -120,10 +121,7 @@ public final class ServerTls {
                     e);
         }
         socket.setUseClientMode(false);
-        SSLParameters parameters = socket.getSSLParameters();
-        profile.applyTo(parameters);
-        parameters.setNeedClientAuth(false);
-        socket.setSSLParameters(parameters);
+        socket.setSSLParameters(parameters(socket.getSSLParameters()));
         AtomicReference<List<String>> offered = new AtomicReference<>(List.of());
         socket.setHandshakeApplicationProtocolSelector((s, protocols) -> {
             offered.set(List.copyOf(protocols));
@@ -153,6 +151,43 @@ public final class ServerTls {
                 requestedServerName(session),
                 List.of(),
                 Optional.empty());
+    }
+
+    /**
+     * A server-mode engine for an event-driven adapter (Netty), with the same profile and ALPN policy as
+     * {@link #layer}.
+     */
+    public SSLEngine newEngine() {
+        SSLEngine engine = context.createSSLEngine();
+        engine.setUseClientMode(false);
+        engine.setSSLParameters(parameters(engine.getSSLParameters()));
+        engine.setHandshakeApplicationProtocolSelector((e, protocols) -> selectAlpn(alpn, protocols));
+        return engine;
+    }
+
+    /** What {@code engine}'s completed handshake established (server side: no peer chain). */
+    public static TlsSessionInfo established(SSLEngine engine) {
+        SSLSession session = engine.getSession();
+        return new TlsSessionInfo(
+                session.getProtocol(),
+                session.getCipherSuite(),
+                Objects.requireNonNullElse(engine.getApplicationProtocol(), ""),
+                requestedServerName(session),
+                List.of(),
+                Optional.empty());
+    }
+
+    /** The failure for an engine handshake (see {@link #newEngine()}) that ended with {@code cause}. */
+    public static Failure handshakeFailure(Throwable cause, boolean timedOut, String peer, long timeoutMillis) {
+        IOException io = cause instanceof IOException e ? e : new IOException(Handshakes.message(cause), cause);
+        return Handshakes.genericFailure(
+                new Handshakes.HandshakeIoException(io, timedOut), "client " + peer, (int) timeoutMillis);
+    }
+
+    private SSLParameters parameters(SSLParameters parameters) {
+        profile.applyTo(parameters);
+        parameters.setNeedClientAuth(false);
+        return parameters;
     }
 
     /**

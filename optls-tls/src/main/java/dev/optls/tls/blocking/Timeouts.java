@@ -28,7 +28,8 @@ public record Timeouts(Duration connect, Duration reply, Duration handshake) {
         return new Timeouts(d, d, d);
     }
 
-    int handshakeMillis() {
+    /** The handshake timeout in milliseconds, as socket and engine APIs take it. */
+    public int handshakeMillis() {
         return (int) Math.min(Integer.MAX_VALUE, handshake.toMillis());
     }
 }

@@ -1,9 +1,12 @@
 package dev.optls.netty;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.optls.core.ClientOptions;
 import dev.optls.core.Failure;
 import dev.optls.core.Protocol;
 import dev.optls.core.Result;
+import dev.optls.core.SecurityLevel;
 import dev.optls.core.ServerOptions;
 import dev.optls.tls.ClientTls;
 import dev.optls.tls.ServerTls;
@@ -12,6 +15,7 @@ import dev.optls.tls.blocking.ClientSession;
 import dev.optls.tls.blocking.CommandHandler;
 import dev.optls.tls.blocking.Timeouts;
 import dev.optls.tls.contract.AdapterContract;
+import dev.optls.tls.contract.BlockingPeer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -32,6 +36,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The Netty handlers against the same adapter contract as the blocking adapter. */
 class NettyAdapterTest extends AdapterContract {
@@ -49,7 +55,11 @@ class NettyAdapterTest extends AdapterContract {
 
     @Override
     protected Server serveOnce(
-            Protocol protocol, ServerOptions options, Optional<ServerTls> tls, CommandHandler handler) {
+            Protocol protocol,
+            ServerOptions options,
+            Optional<ServerTls> tls,
+            CommandHandler handler,
+            boolean implicit) {
         CompletableFuture<ServerView> outcome = new CompletableFuture<>();
         StartTlsServerHandler.Listener listener = new StartTlsServerHandler.Listener() {
             @Override
@@ -76,15 +86,25 @@ class NettyAdapterTest extends AdapterContract {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline()
-                                .addLast(new StartTlsServerHandler(
-                                        protocol,
-                                        options,
-                                        tls,
-                                        handler,
-                                        StartTlsServerHandler.Mode.SERVE,
-                                        listener,
-                                        FAST.reply().toMillis(),
-                                        FAST.handshakeMillis()));
+                                .addLast(
+                                        implicit
+                                                ? StartTlsServerHandler.implicitTls(
+                                                        protocol,
+                                                        options,
+                                                        tls.orElseThrow(),
+                                                        handler,
+                                                        listener,
+                                                        FAST.reply().toMillis(),
+                                                        FAST.handshakeMillis())
+                                                : new StartTlsServerHandler(
+                                                        protocol,
+                                                        options,
+                                                        tls,
+                                                        handler,
+                                                        StartTlsServerHandler.Mode.SERVE,
+                                                        listener,
+                                                        FAST.reply().toMillis(),
+                                                        FAST.handshakeMillis()));
                     }
                 })
                 .bind(new InetSocketAddress("127.0.0.1", 0))
@@ -92,6 +112,37 @@ class NettyAdapterTest extends AdapterContract {
                 .channel();
         outcome.whenComplete((v, e) -> server.close());
         return new Server(((InetSocketAddress) server.localAddress()).getPort(), outcome);
+    }
+
+    /** Each Netty side against the blocking adapter's opposite side, for every protocol. */
+    @ParameterizedTest
+    @EnumSource(Protocol.class)
+    void nettyAndBlockingSidesInteroperate(Protocol protocol) throws Exception {
+        Server blockingServer = BlockingPeer.serveOnce(
+                protocol, options(protocol), Optional.of(serverTls(protocol)), handler(protocol), false, FAST);
+        try (ClientView nettyClient = connect(
+                protocol,
+                ClientOptions.of(SecurityLevel.VERIFY),
+                clientTls(protocol, SecurityLevel.VERIFY),
+                blockingServer.port(),
+                FAST)) {
+            assertThat(nettyClient.failure()).isEmpty();
+            assertThat(nettyClient.status()).isEqualTo(ClientSession.Status.TLS);
+        }
+        assertThat(blockingServer.outcome().get(10, TimeUnit.SECONDS).tls()).isTrue();
+
+        Server nettyServer =
+                serveOnce(protocol, options(protocol), Optional.of(serverTls(protocol)), handler(protocol), false);
+        try (ClientView blockingClient = BlockingPeer.connect(
+                protocol,
+                ClientOptions.of(SecurityLevel.VERIFY),
+                clientTls(protocol, SecurityLevel.VERIFY),
+                nettyServer.port(),
+                FAST)) {
+            assertThat(blockingClient.failure()).isEmpty();
+            assertThat(blockingClient.status()).isEqualTo(ClientSession.Status.TLS);
+        }
+        assertThat(nettyServer.outcome().get(10, TimeUnit.SECONDS).tls()).isTrue();
     }
 
     @Override

@@ -33,16 +33,19 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * What every adapter (blocking, Netty) must do over real loopback sockets: upgrades for every protocol,
@@ -64,9 +67,12 @@ public abstract class AdapterContract {
         credential = pki.leaf("localhost").ipAddresses("127.0.0.1").issue();
     }
 
-    /** A server that accepts one connection on 127.0.0.1 and serves it (plaintext phase, upgrade, session). */
+    /**
+     * A server that accepts one connection on 127.0.0.1 and serves it: plaintext phase, upgrade, session; or,
+     * when {@code implicit}, handshake first and then the session.
+     */
     protected abstract Server serveOnce(
-            Protocol protocol, ServerOptions options, Optional<ServerTls> tls, CommandHandler handler)
+            Protocol protocol, ServerOptions options, Optional<ServerTls> tls, CommandHandler handler, boolean implicit)
             throws IOException;
 
     /** Connects a client to 127.0.0.1:{@code port} and runs its negotiation to the end. */
@@ -156,7 +162,7 @@ public abstract class AdapterContract {
     }
 
     private Server serveOnce(Protocol protocol, ServerOptions options) throws IOException {
-        return serveOnce(protocol, options, Optional.of(serverTls(protocol)), handler(protocol));
+        return serveOnce(protocol, options, Optional.of(serverTls(protocol)), handler(protocol), false);
     }
 
     @ParameterizedTest
@@ -188,6 +194,32 @@ public abstract class AdapterContract {
         // The client closed after its post-TLS capability query; the server saw a clean end or EOF.
         ServerView server = served.outcome().get(10, TimeUnit.SECONDS);
         assertThat(server.tls()).isTrue();
+    }
+
+    /** RFC 8314 §3: on an implicit-TLS port the handshake comes first; the session then runs over TLS. */
+    @ParameterizedTest
+    @MethodSource("implicitProtocols")
+    void implicitTlsForEveryProtocolThatHasIt(Protocol protocol) throws Exception {
+        Server served =
+                serveOnce(protocol, options(protocol), Optional.of(serverTls(protocol)), handler(protocol), true);
+
+        try (ClientView session = connect(
+                protocol,
+                ClientOptions.of(SecurityLevel.VERIFY).withImplicitTls(true),
+                clientTls(protocol, SecurityLevel.VERIFY),
+                served.port(),
+                FAST)) {
+            assertThat(session.failure()).isEmpty();
+            assertThat(session.status()).isEqualTo(ClientSession.Status.TLS);
+            assertThat(session.tlsLayered()).isTrue();
+            assertThat(session.verification().orElseThrow().valid()).isTrue();
+            assertThat(session.result().orElseThrow().ending()).isEqualTo(Result.Ending.IMPLICIT_TLS);
+        }
+        assertThat(served.outcome().get(10, TimeUnit.SECONDS).tls()).isTrue();
+    }
+
+    static Stream<Protocol> implicitProtocols() {
+        return Arrays.stream(Protocol.values()).filter(p -> p.implicitScheme().isPresent());
     }
 
     /**
@@ -302,7 +334,8 @@ public abstract class AdapterContract {
                 Protocol.SMTP,
                 ServerOptions.withoutTls("localhost", Capabilities.of("AUTH PLAIN")),
                 Optional.empty(),
-                c -> "250 2.0.0 Ok");
+                c -> "250 2.0.0 Ok",
+                false);
 
         ClientView session = connect(
                 Protocol.SMTP,
@@ -354,7 +387,8 @@ public abstract class AdapterContract {
                 options(Protocol.IMAP),
                 Optional.of(
                         ServerTls.create(other.chain(), other.privateKey(), Optional.of("imap"), TlsProfile.modern())),
-                c -> c.tag() + " OK");
+                c -> c.tag() + " OK",
+                false);
 
         ClientView session = connect(
                 Protocol.IMAP,

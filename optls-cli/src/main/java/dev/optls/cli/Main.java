@@ -9,8 +9,8 @@ import picocli.CommandLine.Command;
         name = "optls",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "Opportunistic TLS (STARTTLS) toolkit: probe servers, run the demo.",
-        subcommands = {ProbeCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+        description = "Opportunistic TLS (STARTTLS) toolkit: probe servers, run the demo, run a TLS gateway.",
+        subcommands = {ProbeCommand.class, DemoCommand.class, GatewayCommand.class, CommandLine.HelpCommand.class},
         footer = ExitCodes.HELP)
 public final class Main implements Runnable {
 

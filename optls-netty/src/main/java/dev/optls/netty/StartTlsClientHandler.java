@@ -22,8 +22,9 @@ import javax.net.ssl.SSLEngine;
  * The client side of one STARTTLS (or implicit-TLS) connection as a Netty handler. It runs the protocol's
  * client negotiation, inserts an {@code SslHandler} when the server gives the go-ahead (any byte buffered
  * after the go-ahead fails the session: nothing crosses the TLS boundary), re-reads the capabilities over
- * TLS, and completes {@code outcome}. On success it leaves the pipeline and the channel is at a clean
- * command boundary; on failure the channel is closed. A required level never continues in plaintext.
+ * TLS, and completes {@code outcome}. On success the channel is at a clean command boundary: listeners of
+ * {@code outcome} (notified on the event loop) add their handlers, then this handler passes on anything
+ * received after the negotiation and leaves the pipeline. On failure the channel is closed. A required level never continues in plaintext.
  */
 public final class StartTlsClientHandler extends NegotiationDriver {
     private final Protocol protocol;
@@ -109,33 +110,43 @@ public final class StartTlsClientHandler extends NegotiationDriver {
 
     @Override
     void onCompleted(ChannelHandlerContext ctx, Step.Completed completed) {
-        finish(ctx);
-        ctx.pipeline().remove(this);
-        outcome.trySuccess(new ClientOutcome(
-                protocol,
-                established.isPresent() ? ClientOutcome.Status.TLS : ClientOutcome.Status.PLAINTEXT,
-                Optional.of(ctx.channel()),
-                Optional.of(completed.result()),
-                established,
-                Optional.empty(),
-                established.flatMap(TlsSessionInfo::verification),
-                established.map(TlsSessionInfo::peerChain).orElse(List.of())));
+        handOff(
+                ctx,
+                new ClientOutcome(
+                        protocol,
+                        established.isPresent() ? ClientOutcome.Status.TLS : ClientOutcome.Status.PLAINTEXT,
+                        Optional.of(ctx.channel()),
+                        Optional.of(completed.result()),
+                        established,
+                        Optional.empty(),
+                        established.flatMap(TlsSessionInfo::verification),
+                        established.map(TlsSessionInfo::peerChain).orElse(List.of())));
     }
 
     @Override
     void onUpgradeUnavailable(ChannelHandlerContext ctx, Step.UpgradeUnavailable unavailable) {
         // RFC 7435 / level MAY: the negotiation decided plaintext is allowed; it never does at ENCRYPT+.
+        handOff(
+                ctx,
+                new ClientOutcome(
+                        protocol,
+                        ClientOutcome.Status.PLAINTEXT,
+                        Optional.of(ctx.channel()),
+                        Optional.of(unavailable.plaintext()),
+                        Optional.empty(),
+                        Optional.of(unavailable.reason()),
+                        Optional.empty(),
+                        List.of()));
+    }
+
+    /**
+     * Completes the outcome while this handler is still in the pipeline, so that listeners can add their
+     * handlers after it; then passes bytes received after the negotiation on to them and leaves.
+     */
+    private void handOff(ChannelHandlerContext ctx, ClientOutcome result) {
+        outcome.trySuccess(result);
         finish(ctx);
         ctx.pipeline().remove(this);
-        outcome.trySuccess(new ClientOutcome(
-                protocol,
-                ClientOutcome.Status.PLAINTEXT,
-                Optional.of(ctx.channel()),
-                Optional.of(unavailable.plaintext()),
-                Optional.empty(),
-                Optional.of(unavailable.reason()),
-                Optional.empty(),
-                List.of()));
     }
 
     @Override

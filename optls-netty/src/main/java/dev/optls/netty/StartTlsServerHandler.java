@@ -39,8 +39,10 @@ public final class StartTlsServerHandler extends NegotiationDriver {
     /** Hears how each connection ended. Called on the channel's event loop. */
     public interface Listener {
         /**
-         * The negotiation ended with the connection open: upgraded ({@link Mode#UPGRADE}) or handed over. The
-         * handler has left the pipeline; {@code result.remaining()} holds a handed-over command.
+         * The negotiation ended with the connection open: upgraded ({@link Mode#UPGRADE}) or handed over;
+         * {@code result.remaining()} holds a handed-over command. Add the handlers that take over after this
+         * one ({@code ctx.pipeline().addLast}); bytes already received over TLS are passed to them when this
+         * returns, and this handler then leaves the pipeline.
          */
         default void handedOff(ChannelHandlerContext ctx, Result result, Optional<TlsSessionInfo> tls) {}
 
@@ -177,9 +179,11 @@ public final class StartTlsServerHandler extends NegotiationDriver {
             return;
         }
         if (result.ending() == Result.Ending.UPGRADED || result.ending() == Result.Ending.HANDED_OVER) {
+            // The application adds its handlers first; then bytes that came with the end of the handshake
+            // are passed on to them, and this handler leaves.
+            listener.handedOff(ctx, result, established);
             finish(ctx);
             ctx.pipeline().remove(this);
-            listener.handedOff(ctx, result, established);
             return;
         }
         finish(ctx);

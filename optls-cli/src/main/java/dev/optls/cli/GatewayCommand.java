@@ -1,0 +1,121 @@
+package dev.optls.cli;
+
+import dev.optls.core.Failure;
+import dev.optls.gateway.ConfigException;
+import dev.optls.gateway.ConfigLoader;
+import dev.optls.gateway.Gateway;
+import dev.optls.gateway.GatewayConfig;
+import dev.optls.gateway.GatewayException;
+import dev.optls.gateway.Route;
+import dev.optls.tls.TlsSessionInfo;
+import java.io.PrintWriter;
+import java.net.SocketAddress;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code optls gateway}: TLS termination in front of plaintext servers. */
+@Command(
+        name = "gateway",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Put STARTTLS or implicit TLS in front of plaintext servers: clients get TLS from the gateway, the "
+                    + "session is relayed to the backend only once TLS is up.",
+            "",
+            "Configuration (TOML), one [[route]] table per listener:",
+            "  [[route]]",
+            "  name = \"submission\"",
+            "  protocol = \"submission\"     # smtp submission lmtp imap pop3 nntp sieve irc ldap postgres",
+            "  listen = \"0.0.0.0:587\"",
+            "  listen-tls = \"starttls\"     # or \"implicit\" (465, 993, 995, 563, 636, 6697)",
+            "  connect = \"127.0.0.1:10587\" # the plaintext backend",
+            "  certificate = \"chain.pem\"   # leaf first; relative to the file",
+            "  key = \"key.pem\"",
+            "  hostname = \"mail.example.org\"  # optional; reply-timeout, handshake-timeout too",
+            ""
+        },
+        footer = ExitCodes.HELP)
+final class GatewayCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "the gateway configuration (TOML)")
+    Path config;
+
+    @Option(names = "--check", description = "only load and check the configuration, print the routes, and exit")
+    boolean check;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        GatewayConfig loaded;
+        try {
+            loaded = ConfigLoader.load(config);
+        } catch (ConfigException e) {
+            for (ConfigException.Problem p : e.problems()) {
+                err.println("optls: " + p);
+            }
+            err.println("optls: the gateway did not start (" + e.problems().size() + " problem"
+                    + (e.problems().size() == 1 ? "" : "s") + " in " + config + ")");
+            return ExitCodes.USAGE;
+        }
+        for (Route r : loaded.routes()) {
+            out.println("route " + r.name() + ": " + r.protocol().scheme() + " "
+                    + r.listenTls().name().toLowerCase(java.util.Locale.ROOT) + " on " + r.listen() + " -> plaintext "
+                    + r.connect());
+        }
+        out.flush();
+        if (check) {
+            out.println("configuration ok: " + loaded.routes().size() + " route"
+                    + (loaded.routes().size() == 1 ? "" : "s"));
+            return ExitCodes.OK;
+        }
+        Gateway gateway;
+        try {
+            gateway = Gateway.start(loaded, new LogLines(err));
+        } catch (GatewayException e) {
+            err.println("optls: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            gateway.close();
+                            stopped.countDown();
+                        },
+                        "optls-gateway-shutdown"));
+        gateway.boundAddresses().forEach((name, address) -> out.println("listening: route " + name + " on " + address));
+        out.flush();
+        stopped.await();
+        return ExitCodes.OK;
+    }
+
+    /** One logfmt line per event on stderr. */
+    private record LogLines(PrintWriter err) implements Gateway.Events {
+        @Override
+        public void relaying(Route route, SocketAddress client, TlsSessionInfo tls) {
+            line("event=relaying route=" + route.name() + " client=" + client + " tls=" + tls.protocolVersion()
+                    + " cipher=" + tls.cipherSuite() + " sni="
+                    + tls.serverName().orElse("-"));
+        }
+
+        @Override
+        public void refused(Route route, SocketAddress client, Failure failure) {
+            line("event=refused route=" + route.name() + " client=" + client + " reason="
+                    + failure.kind().wireName()
+                    + " blame=" + failure.blame().name().toLowerCase(java.util.Locale.ROOT) + " detail=\""
+                    + failure.detail().replace("\"", "'") + "\"");
+        }
+
+        private synchronized void line(String text) {
+            err.println("time=" + Instant.now() + " " + text);
+            err.flush();
+        }
+    }
+}

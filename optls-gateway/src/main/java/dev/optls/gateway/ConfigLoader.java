@@ -1,0 +1,341 @@
+package dev.optls.gateway;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import dev.optls.core.Protocol;
+import dev.optls.gateway.Route.HostPort;
+import dev.optls.gateway.Route.ListenTls;
+import dev.optls.tls.ServerTls;
+import dev.optls.tls.TlsConfigException;
+import dev.optls.tls.TlsProfile;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a gateway configuration from TOML and checks all of it before anything starts: every problem is
+ * reported at once, with the file, the key and the fix.
+ *
+ * <pre>
+ * [[route]]
+ * name = "submission"
+ * protocol = "submission"      # smtp, submission, lmtp, imap, pop3, nntp, sieve, irc, ldap, postgres
+ * listen = "0.0.0.0:587"
+ * listen-tls = "starttls"      # starttls (default) | implicit
+ * connect = "127.0.0.1:10587"  # the plaintext backend
+ * certificate = "chain.pem"    # PEM, leaf first; relative paths are relative to this file
+ * key = "key.pem"
+ * hostname = "mail.example.org"    # optional: greeting and EHLO name (default: localhost)
+ * reply-timeout = "60s"            # optional
+ * handshake-timeout = "10s"        # optional
+ * </pre>
+ */
+public final class ConfigLoader {
+    /** Keys a route may have. */
+    static final List<String> ROUTE_KEYS = List.of(
+            "name",
+            "protocol",
+            "listen",
+            "listen-tls",
+            "connect",
+            "connect-tls",
+            "certificate",
+            "key",
+            "hostname",
+            "reply-timeout",
+            "handshake-timeout");
+
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*(ms|s|m)");
+    private static final Duration DEFAULT_REPLY = Duration.ofSeconds(60);
+    private static final Duration DEFAULT_HANDSHAKE = Duration.ofSeconds(10);
+
+    private final String file;
+    private final Path base;
+    private final List<ConfigException.Problem> problems = new ArrayList<>();
+
+    private ConfigLoader(String file, Path base) {
+        this.file = file;
+        this.base = base;
+    }
+
+    /** Loads and checks {@code path}. */
+    public static GatewayConfig load(Path path) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(path, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException(List.of(new ConfigException.Problem(
+                    path.toString(),
+                    "(file)",
+                    "cannot read the configuration: " + e.getMessage(),
+                    "check the path given to --config and that the file is readable")));
+        }
+        Path parent = path.toAbsolutePath().getParent();
+        return parse(text, path.toString(), parent == null ? Path.of(".") : parent);
+    }
+
+    /**
+     * Parses configuration text.
+     *
+     * @param file the name used in messages
+     * @param base the directory that relative certificate and key paths are relative to
+     */
+    public static GatewayConfig parse(String text, String file, Path base) throws ConfigException {
+        return new ConfigLoader(file, base).read(text);
+    }
+
+    private GatewayConfig read(String text) throws ConfigException {
+        JsonNode root;
+        try {
+            root = new TomlMapper().readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(List.of(new ConfigException.Problem(
+                    file,
+                    "line " + e.getLocation().getLineNr(),
+                    "not valid TOML: " + e.getOriginalMessage(),
+                    "fix the syntax; see the example in `optls gateway --help`")));
+        }
+        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!name.equals("route")) {
+                problem(name, "unknown top-level key", "the file holds [[route]] tables only");
+            }
+        }
+        JsonNode routes = root.path("route");
+        if (!routes.isArray() || routes.isEmpty()) {
+            problem(
+                    "route",
+                    "no routes",
+                    "add at least one [[route]] table with name, protocol, listen, connect, " + "certificate and key");
+            throw new ConfigException(problems);
+        }
+        List<Route> result = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        Set<String> listens = new HashSet<>();
+        for (int i = 0; i < routes.size(); i++) {
+            route(routes.get(i), i + 1).ifPresent(r -> {
+                if (!names.add(r.name())) {
+                    problem(
+                            where(r.name(), "name"),
+                            "the name is used by another route",
+                            "give each route its own name");
+                }
+                if (!listens.add(r.listen().toString())) {
+                    problem(
+                            where(r.name(), "listen"),
+                            r.listen() + " is also the listen address of another route",
+                            "give each route its own port");
+                }
+                result.add(r);
+            });
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return new GatewayConfig(file, result);
+    }
+
+    private Optional<Route> route(JsonNode node, int index) {
+        String label = "route[" + index + "]";
+        if (!node.isObject()) {
+            problem(label, "not a table", "write each route as a [[route]] table");
+            return Optional.empty();
+        }
+        String name = node.path("name").isTextual() ? node.get("name").asText() : label;
+        int before = problems.size();
+        for (Iterator<String> keys = node.fieldNames(); keys.hasNext(); ) {
+            String key = keys.next();
+            if (!ROUTE_KEYS.contains(key)) {
+                problem(where(name, key), "unknown key", "known keys: " + String.join(", ", ROUTE_KEYS));
+            }
+        }
+        Optional<String> nameText = text(node, name, "name", true);
+        Optional<Protocol> protocol = text(node, name, "protocol", true).flatMap(p -> protocol(name, p));
+        Optional<HostPort> listen = text(node, name, "listen", true).flatMap(a -> hostPort(name, "listen", a));
+        ListenTls listenTls = text(node, name, "listen-tls", false)
+                .flatMap(t -> listenTls(name, t))
+                .orElse(ListenTls.STARTTLS);
+        Optional<HostPort> connect = text(node, name, "connect", true).flatMap(a -> hostPort(name, "connect", a));
+        text(node, name, "connect-tls", false).ifPresent(t -> {
+            if (!t.equals("none")) {
+                problem(
+                        where(name, "connect-tls"),
+                        "'" + t + "': TLS towards the backend (origination) is not supported yet",
+                        "use connect-tls = \"none\" (a plaintext backend), or leave it out");
+            }
+        });
+        String hostname = text(node, name, "hostname", false).orElse("localhost");
+        if (hostname.isBlank() || hostname.chars().anyMatch(c -> c <= ' ' || c >= 127)) {
+            problem(
+                    where(name, "hostname"),
+                    "'" + hostname + "' is not a host name",
+                    "give a DNS name such as " + "mail.example.org");
+        }
+        Duration reply = duration(node, name, "reply-timeout").orElse(DEFAULT_REPLY);
+        Duration handshake = duration(node, name, "handshake-timeout").orElse(DEFAULT_HANDSHAKE);
+        protocol.ifPresent(p -> supported(name, p, listenTls));
+        Optional<ServerTls> tls = certificate(node, name, protocol);
+        if (problems.size() > before
+                || nameText.isEmpty()
+                || protocol.isEmpty()
+                || listen.isEmpty()
+                || connect.isEmpty()
+                || tls.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Route(
+                nameText.get(),
+                protocol.get(),
+                listen.get(),
+                listenTls,
+                connect.get(),
+                tls.get(),
+                hostname,
+                reply,
+                handshake));
+    }
+
+    private void supported(String name, Protocol protocol, ListenTls listenTls) {
+        if (!Relaying.supports(protocol)) {
+            problem(
+                    where(name, "protocol"),
+                    protocol.scheme() + " cannot be terminated by the gateway yet (" + Relaying.whyNot(protocol) + ")",
+                    "route it with stunnel-style plain TLS forwarding instead, or leave the route out");
+        }
+        if (listenTls == ListenTls.IMPLICIT && protocol.implicitScheme().isEmpty()) {
+            problem(
+                    where(name, "listen-tls"),
+                    protocol.scheme() + " has no implicit-TLS form",
+                    protocol == Protocol.SMTP
+                            ? "implicit TLS for mail is submissions (RFC 8314): use protocol = \"submission\""
+                            : "use listen-tls = \"starttls\"");
+        }
+    }
+
+    private Optional<ServerTls> certificate(JsonNode node, String name, Optional<Protocol> protocol) {
+        Optional<String> chain = text(node, name, "certificate", true);
+        Optional<String> key = text(node, name, "key", true);
+        if (chain.isEmpty() || key.isEmpty() || protocol.isEmpty()) {
+            return Optional.empty();
+        }
+        Path chainPath = base.resolve(chain.get());
+        Path keyPath = base.resolve(key.get());
+        try {
+            return Optional.of(
+                    ServerTls.fromPemFiles(chainPath, keyPath, protocol.get().alpn(), TlsProfile.modern()));
+        } catch (TlsConfigException e) {
+            problem(
+                    where(name, "certificate"),
+                    "cannot use " + chainPath + " with " + keyPath + ": " + e.getMessage(),
+                    "give the PEM certificate chain (leaf first) and its private key");
+            return Optional.empty();
+        }
+    }
+
+    private Optional<Protocol> protocol(String name, String scheme) {
+        Optional<Protocol> p = Protocol.forScheme(scheme).filter(x -> !Protocol.isImplicitScheme(scheme));
+        if (p.isEmpty()) {
+            problem(
+                    where(name, "protocol"),
+                    "unknown protocol '" + scheme + "'",
+                    "one of " + String.join(", ", Relaying.supportedSchemes())
+                            + " (for implicit TLS give the plaintext name and listen-tls = \"implicit\")");
+        }
+        return p;
+    }
+
+    private Optional<ListenTls> listenTls(String name, String value) {
+        try {
+            return Optional.of(ListenTls.valueOf(value.toUpperCase(Locale.ROOT)));
+        } catch (IllegalArgumentException e) {
+            problem(where(name, "listen-tls"), "unknown value '" + value + "'", "use \"starttls\" or \"implicit\"");
+            return Optional.empty();
+        }
+    }
+
+    private Optional<HostPort> hostPort(String name, String key, String value) {
+        String host;
+        String port;
+        if (value.startsWith("[")) {
+            int close = value.indexOf(']');
+            host = close < 0 ? "" : value.substring(1, close);
+            port = close < 0 || close + 1 >= value.length() || value.charAt(close + 1) != ':'
+                    ? ""
+                    : value.substring(close + 2);
+        } else {
+            int colon = value.lastIndexOf(':');
+            host = colon < 0 ? "" : value.substring(0, colon);
+            port = colon < 0 ? "" : value.substring(colon + 1);
+        }
+        if (host.isEmpty() || host.indexOf(':') >= 0 && !value.startsWith("[") || !port.matches("\\d{1,5}")) {
+            problem(
+                    where(name, key),
+                    "'" + value + "' is not HOST:PORT",
+                    "write e.g. \"127.0.0.1:2525\" or " + "\"[::1]:2525\"");
+            return Optional.empty();
+        }
+        int number = Integer.parseInt(port);
+        if (number < 1 || number > 65535) {
+            problem(where(name, key), "port " + number + " is out of range", "use a port from 1 to 65535");
+            return Optional.empty();
+        }
+        return Optional.of(new HostPort(host, number));
+    }
+
+    private Optional<Duration> duration(JsonNode node, String name, String key) {
+        if (!node.has(key)) {
+            return Optional.empty();
+        }
+        JsonNode value = node.get(key);
+        Matcher m = DURATION.matcher(value.asText().trim());
+        if (!value.isTextual() || !m.matches() || Long.parseLong(m.group(1)) == 0) {
+            problem(
+                    where(name, key),
+                    "'" + value.asText() + "' is not a duration",
+                    "write e.g. \"500ms\", " + "\"10s\" or \"2m\"");
+            return Optional.empty();
+        }
+        long amount = Long.parseLong(m.group(1));
+        return Optional.of(
+                switch (m.group(2)) {
+                    case "ms" -> Duration.ofMillis(amount);
+                    case "s" -> Duration.ofSeconds(amount);
+                    default -> Duration.ofMinutes(amount);
+                });
+    }
+
+    private Optional<String> text(JsonNode node, String name, String key, boolean required) {
+        JsonNode value = node.get(key);
+        if (value == null) {
+            if (required) {
+                problem(where(name, key), "missing", "add " + key + " = \"…\" to the route");
+            }
+            return Optional.empty();
+        }
+        if (!value.isTextual() || value.asText().isBlank()) {
+            problem(where(name, key), "must be a non-empty string", "write " + key + " = \"…\"");
+            return Optional.empty();
+        }
+        return Optional.of(value.asText());
+    }
+
+    private static String where(String route, String key) {
+        return "route \"" + route + "\" " + key;
+    }
+
+    private void problem(String key, String problem, String fix) {
+        problems.add(new ConfigException.Problem(file, key, problem, fix));
+    }
+}

@@ -1,0 +1,294 @@
+package dev.optls.gateway;
+
+import dev.optls.core.Blame;
+import dev.optls.core.Capabilities;
+import dev.optls.core.ClientOptions;
+import dev.optls.core.Failure;
+import dev.optls.core.FailureKind;
+import dev.optls.core.Phase;
+import dev.optls.core.Result;
+import dev.optls.core.SecurityLevel;
+import dev.optls.core.ServerOptions;
+import dev.optls.gateway.internal.Relay;
+import dev.optls.netty.ClientOutcome;
+import dev.optls.netty.StartTlsClientHandler;
+import dev.optls.netty.StartTlsServerHandler;
+import dev.optls.tls.ServerTls;
+import dev.optls.tls.TlsSessionInfo;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running gateway: one listener per route. Clients get TLS from the gateway (STARTTLS or implicit); the
+ * session is relayed to the route's plaintext backend once TLS is up, never before.
+ */
+public final class Gateway implements AutoCloseable {
+    /** What happens to connections; called on event-loop threads, so keep it quick. */
+    public interface Events {
+        /** A client's TLS is up and its session is being relayed to the backend. */
+        default void relaying(Route route, SocketAddress client, TlsSessionInfo tls) {}
+
+        /** A client's connection was refused or aborted before relaying started. */
+        default void refused(Route route, SocketAddress client, Failure failure) {}
+    }
+
+    private final EventLoopGroup group;
+    private final List<Channel> listeners;
+    private final Map<String, InetSocketAddress> bound;
+
+    private Gateway(EventLoopGroup group, List<Channel> listeners, Map<String, InetSocketAddress> bound) {
+        this.group = group;
+        this.listeners = listeners;
+        this.bound = bound;
+    }
+
+    /**
+     * Binds every route's listener and starts serving.
+     *
+     * @throws GatewayException if a listener cannot be bound (nothing is left running then)
+     */
+    public static Gateway start(GatewayConfig config, Events events) {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+        List<Channel> listeners = new ArrayList<>();
+        Map<String, InetSocketAddress> bound = new LinkedHashMap<>();
+        for (Route route : config.routes()) {
+            ChannelFuture bind = new ServerBootstrap()
+                    .group(group)
+                    .channel(NioServerSocketChannel.class)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            new Connection(route, ch, events).start();
+                        }
+                    })
+                    .bind(route.listen().host(), route.listen().port())
+                    .awaitUninterruptibly();
+            if (!bind.isSuccess()) {
+                listeners.forEach(Channel::close);
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+                throw new GatewayException("route \"" + route.name() + "\": cannot listen on " + route.listen() + ": "
+                        + bind.cause().getMessage() + " (is another program using the port, or does it need root?)");
+            }
+            listeners.add(bind.channel());
+            bound.put(route.name(), (InetSocketAddress) bind.channel().localAddress());
+        }
+        return new Gateway(group, listeners, bound);
+    }
+
+    /** The address each route listens on, by route name (useful with port 0). */
+    public Map<String, InetSocketAddress> boundAddresses() {
+        return Map.copyOf(bound);
+    }
+
+    /** Stops listening and closes every connection. */
+    @Override
+    public void close() {
+        listeners.forEach(c -> c.close().syncUninterruptibly());
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /** One client connection and its backend. */
+    private static final class Connection {
+        private final Route route;
+        private final SocketChannel client;
+        private final Events events;
+        private final Promise<Channel> backendReady;
+        private Channel backend;
+        /** Set once the connection's fate is reported: later backend trouble is only its consequence. */
+        private boolean reported;
+
+        Connection(Route route, SocketChannel client, Events events) {
+            this.route = route;
+            this.client = client;
+            this.events = events;
+            this.backendReady = client.eventLoop().newPromise();
+        }
+
+        void start() {
+            boolean implicit = route.listenTls() == Route.ListenTls.IMPLICIT;
+            // The backend connection is opened at once, in parallel with the client's plaintext phase and
+            // handshake, so that relaying can start as soon as TLS is up.
+            connectBackend(
+                    !implicit && Relaying.backend(route.protocol()) == Relaying.Backend.GREETING_THEN_CAPABILITIES);
+            if (implicit) {
+                SslHandler tls = new SslHandler(route.tls().newEngine());
+                tls.setHandshakeTimeoutMillis(route.handshakeTimeout().toMillis());
+                client.pipeline().addLast(tls, new ImplicitHandshake());
+                client.read();
+            } else {
+                client.pipeline()
+                        .addLast(new StartTlsServerHandler(
+                                route.protocol(),
+                                ServerOptions.offering(route.hostname(), Capabilities.NONE)
+                                        .withTlsRequired(true)
+                                        .withGreeting("optls gateway ready"),
+                                Optional.of(route.tls()),
+                                Relaying.beforeTls(route.protocol()),
+                                StartTlsServerHandler.Mode.UPGRADE,
+                                new Upgrade(),
+                                route.replyTimeout().toMillis(),
+                                route.handshakeTimeout().toMillis()));
+            }
+        }
+
+        private void connectBackend(boolean readGreeting) {
+            Promise<ClientOutcome> preamble = client.eventLoop().newPromise();
+            ChannelHandler handler = readGreeting
+                    ? new StartTlsClientHandler(
+                            route.protocol(),
+                            ClientOptions.of(SecurityLevel.NONE).withHelloName(route.hostname()),
+                            Optional.empty(),
+                            route.connect().host(),
+                            route.connect().port(),
+                            preamble,
+                            route.replyTimeout().toMillis(),
+                            route.handshakeTimeout().toMillis())
+                    : new ChannelInboundHandlerAdapter();
+            ChannelFuture connect = new Bootstrap()
+                    .group(client.eventLoop())
+                    .channel(NioSocketChannel.class)
+                    .option(ChannelOption.AUTO_READ, false)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                            route.replyTimeout().toMillis())
+                    .handler(handler)
+                    .connect(route.connect().host(), route.connect().port());
+            backend = connect.channel();
+            connect.addListener(f -> {
+                if (!f.isSuccess()) {
+                    backendFailed("cannot connect to the backend " + route.connect() + ": "
+                            + f.cause().getMessage());
+                } else if (!readGreeting) {
+                    backendReady.trySuccess(backend);
+                }
+            });
+            preamble.addListener(f -> {
+                ClientOutcome outcome = preamble.getNow();
+                if (outcome.status() == ClientOutcome.Status.FAILED) {
+                    backendFailed("the backend " + route.connect() + " did not greet as a "
+                            + route.protocol().scheme() + " server: "
+                            + outcome.failure().map(Failure::detail).orElse("closed"));
+                } else {
+                    backendReady.trySuccess(backend);
+                }
+            });
+            client.closeFuture().addListener(f -> Relay.closeOnFlush(backend));
+        }
+
+        private void backendFailed(String detail) {
+            if (backendReady.tryFailure(new IllegalStateException(detail)) && !reported) {
+                reported = true;
+                events.refused(
+                        route,
+                        client.remoteAddress(),
+                        new Failure(Blame.NETWORK, FailureKind.UNEXPECTED_EOF, Phase.SESSION, detail, true));
+                Relay.closeOnFlush(client);
+            }
+        }
+
+        /** TLS is up on the client side: relay both ways once the backend is ready. */
+        private void relay(ChannelHandlerContext ctx, TlsSessionInfo tls) {
+            reported = true;
+            events.relaying(route, client.remoteAddress(), tls);
+            ctx.pipeline().addLast(new Relay(backendReady));
+            backendReady.addListener(f -> {
+                if (f.isSuccess()) {
+                    backend.pipeline().addLast(new Relay(client.eventLoop().newSucceededFuture(client)));
+                }
+            });
+        }
+
+        private final class Upgrade implements StartTlsServerHandler.Listener {
+            @Override
+            public void handedOff(ChannelHandlerContext ctx, Result result, Optional<TlsSessionInfo> tls) {
+                if (tls.isEmpty()) {
+                    // A binary protocol's command before TLS: nothing crosses to the backend in plaintext.
+                    refuse(Failure.peer(
+                            FailureKind.PROTOCOL_VIOLATION,
+                            Phase.UPGRADE,
+                            "client sent " + route.protocol().scheme() + " traffic without asking for TLS first; "
+                                    + "the gateway relays only over TLS"));
+                    ctx.close();
+                    return;
+                }
+                relay(ctx, tls.get());
+            }
+
+            @Override
+            public void closed(Result result, Optional<TlsSessionInfo> tls) {
+                // The client left before TLS (e.g. QUIT): nothing to report.
+                reported = true;
+                Relay.closeOnFlush(backend);
+            }
+
+            @Override
+            public void failed(Failure failure, Optional<TlsSessionInfo> tls) {
+                refuse(failure);
+            }
+        }
+
+        private void refuse(Failure failure) {
+            if (!reported) {
+                reported = true;
+                events.refused(route, client.remoteAddress(), failure);
+            }
+            Relay.closeOnFlush(backend);
+        }
+
+        /** Implicit TLS: relaying starts when the handshake completes. */
+        private final class ImplicitHandshake extends ChannelInboundHandlerAdapter {
+            @Override
+            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                if (evt instanceof SslHandshakeCompletionEvent done) {
+                    if (done.isSuccess()) {
+                        SslHandler tls = ctx.pipeline().get(SslHandler.class);
+                        relay(ctx, ServerTls.established(tls.engine()));
+                        ctx.pipeline().remove(this);
+                    } else {
+                        refuse(ServerTls.handshakeFailure(
+                                done.cause(),
+                                done.cause() instanceof SslHandshakeTimeoutException,
+                                String.valueOf(client.remoteAddress()),
+                                route.handshakeTimeout().toMillis()));
+                        ctx.close();
+                    }
+                    return;
+                }
+                ctx.fireUserEventTriggered(evt);
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                // The handshake's failure arrives as the completion event as well; that one is reported.
+                ctx.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package dev.optls.gateway.internal;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import java.util.ArrayDeque;
+import java.util.Queue;
+
+/**
+ * Copies one channel's bytes to its peer, one read at a time: the next read is requested only when the
+ * previous write has gone out, so a fast sender cannot fill the gateway's memory (auto-read is off). Bytes
+ * that arrive before the peer is ready are held (at most what was already read: no read is requested
+ * meanwhile).
+ */
+public final class Relay extends ChannelInboundHandlerAdapter {
+    private final Future<Channel> peerReady;
+    private final Queue<Object> early = new ArrayDeque<>();
+    private Channel peer;
+
+    /** @param peerReady completes with the peer channel when it may be written to */
+    public Relay(Future<Channel> peerReady) {
+        this.peerReady = peerReady;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        peerReady.addListener(f -> {
+            if (!f.isSuccess()) {
+                closeOnFlush(ctx.channel());
+                return;
+            }
+            ctx.executor().execute(() -> start(ctx, peerReady.getNow()));
+        });
+    }
+
+    private void start(ChannelHandlerContext ctx, Channel ready) {
+        peer = ready;
+        Object msg;
+        while ((msg = early.poll()) != null) {
+            peer.write(msg);
+        }
+        peer.flush();
+        if (!ctx.channel().isActive()) {
+            closeOnFlush(peer);
+            return;
+        }
+        ctx.read();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (peer == null) {
+            early.add(msg);
+            return;
+        }
+        peer.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess()) {
+                ctx.read();
+            } else {
+                ctx.close();
+                f.channel().close();
+            }
+        });
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (peer != null) {
+            closeOnFlush(peer);
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        Object msg;
+        while ((msg = early.poll()) != null) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        closeOnFlush(ctx.channel());
+        if (peer != null) {
+            closeOnFlush(peer);
+        }
+    }
+
+    /** Closes {@code channel} once what was written to it has gone out. */
+    public static void closeOnFlush(Channel channel) {
+        if (channel.isActive()) {
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            channel.close();
+        }
+    }
+}

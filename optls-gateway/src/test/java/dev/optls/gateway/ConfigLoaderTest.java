@@ -1,0 +1,159 @@
+package dev.optls.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.optls.core.Protocol;
+import dev.optls.testkit.Credential;
+import dev.optls.testkit.TestPki;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void certificate() {
+        Credential credential = TestPki.create().issue("mail.example.test");
+        credential.writePem(dir, "mail");
+    }
+
+    private static GatewayConfig parse(String toml) throws ConfigException {
+        return ConfigLoader.parse(toml, "gateway.toml", dir);
+    }
+
+    private static List<String> problems(String toml) {
+        try {
+            parse(toml);
+        } catch (ConfigException e) {
+            return e.problems().stream().map(ConfigException.Problem::toString).toList();
+        }
+        throw new AssertionError("the configuration was accepted");
+    }
+
+    private static final String GOOD = """
+            [[route]]
+            name = "submission"
+            protocol = "submission"
+            listen = "127.0.0.1:10587"
+            connect = "127.0.0.1:587"
+            certificate = "mail.crt"
+            key = "mail.key"
+            hostname = "mail.example.test"
+            reply-timeout = "30s"
+            handshake-timeout = "500ms"
+
+            [[route]]
+            name = "imaps"
+            protocol = "imap"
+            listen = "[::1]:10993"
+            listen-tls = "implicit"
+            connect = "127.0.0.1:143"
+            certificate = "mail.crt"
+            key = "mail.key"
+            """;
+
+    @Test
+    void readsRoutesWithDefaults() throws Exception {
+        GatewayConfig config = parse(GOOD);
+
+        assertThat(config.routes()).hasSize(2);
+        Route submission = config.routes().get(0);
+        assertThat(submission.protocol()).isEqualTo(Protocol.SUBMISSION);
+        assertThat(submission.listen()).isEqualTo(new Route.HostPort("127.0.0.1", 10587));
+        assertThat(submission.listenTls()).isEqualTo(Route.ListenTls.STARTTLS);
+        assertThat(submission.replyTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(submission.handshakeTimeout()).isEqualTo(Duration.ofMillis(500));
+        Route imaps = config.routes().get(1);
+        assertThat(imaps.listen()).isEqualTo(new Route.HostPort("::1", 10993));
+        assertThat(imaps.listenTls()).isEqualTo(Route.ListenTls.IMPLICIT);
+        assertThat(imaps.hostname()).isEqualTo("localhost");
+        assertThat(imaps.replyTimeout()).isEqualTo(Duration.ofSeconds(60));
+    }
+
+    @Test
+    void reportsEveryProblemWithRouteKeyAndFix() {
+        List<String> problems = problems("""
+                [[route]]
+                name = "a"
+                protocol = "mysql"
+                listen = "127.0.0.1"
+                connect = "127.0.0.1:3306"
+                certificate = "missing.pem"
+                key = "mail.key"
+                colour = "blue"
+
+                [[route]]
+                name = "b"
+                protocol = "smtp"
+                listen-tls = "implicit"
+                listen = "127.0.0.1:465"
+                connect-tls = "starttls"
+                certificate = "mail.crt"
+                key = "mail.key"
+                reply-timeout = "soon"
+                """);
+
+        assertThat(problems)
+                .anySatisfy(p -> assertThat(p).startsWith("gateway.toml: route \"a\" colour: unknown key"))
+                .anySatisfy(p -> assertThat(p).contains("route \"a\" protocol: mysql cannot be terminated"))
+                .anySatisfy(p -> assertThat(p)
+                        .contains("route \"a\" listen: '127.0.0.1' is not HOST:PORT")
+                        .contains("127.0.0.1:2525"))
+                .anySatisfy(p -> assertThat(p)
+                        .contains("route \"a\" certificate: cannot use")
+                        .contains("missing.pem"))
+                .anySatisfy(p -> assertThat(p).contains("route \"b\" connect: missing"))
+                .anySatisfy(p -> assertThat(p).contains("route \"b\" connect-tls: 'starttls'"))
+                .anySatisfy(p -> assertThat(p)
+                        .contains("route \"b\" listen-tls: smtp has no implicit-TLS form")
+                        .contains("protocol = \"submission\""))
+                .anySatisfy(p -> assertThat(p).contains("route \"b\" reply-timeout: 'soon' is not a duration"));
+    }
+
+    @Test
+    void duplicateNamesAndPortsAreRefused() {
+        String route = """
+                [[route]]
+                name = "same"
+                protocol = "pop3"
+                listen = "127.0.0.1:10995"
+                connect = "127.0.0.1:110"
+                certificate = "mail.crt"
+                key = "mail.key"
+                """;
+
+        assertThat(problems(route + "\n" + route))
+                .anySatisfy(p -> assertThat(p).contains("route \"same\" name: the name is used by another route"))
+                .anySatisfy(p -> assertThat(p).contains("route \"same\" listen: 127.0.0.1:10995 is also"));
+    }
+
+    @Test
+    void syntaxErrorsNameTheLine() {
+        assertThat(problems("[[route]]\nname = \"x\nprotocol = 1\n"))
+                .singleElement()
+                .satisfies(p -> assertThat(p).startsWith("gateway.toml: line ").contains("not valid TOML"));
+    }
+
+    @Test
+    void emptyFileNeedsARoute() {
+        assertThat(problems("# nothing\n"))
+                .singleElement()
+                .satisfies(p -> assertThat(p).contains("no routes"));
+        assertThat(problems("[server]\nport = 1\n"))
+                .anySatisfy(p -> assertThat(p).contains("server: unknown top-level key"));
+    }
+
+    @Test
+    void unreadableFileSaysWhichPath() {
+        assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.toml")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("nope.toml")
+                .hasMessageContaining("--config");
+    }
+}

@@ -1,0 +1,231 @@
+package dev.optls.interop.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.optls.core.Failure;
+import dev.optls.gateway.ConfigLoader;
+import dev.optls.gateway.Gateway;
+import dev.optls.gateway.GatewayConfig;
+import dev.optls.gateway.Route;
+import dev.optls.interop.peers.DovecotServer;
+import dev.optls.interop.peers.PeerTls;
+import dev.optls.interop.peers.Peers;
+import dev.optls.interop.peers.PostfixServer;
+import dev.optls.testkit.TestPki;
+import dev.optls.tls.TlsSessionInfo;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real clients through the gateway to real plaintext backends: swaks to Postfix, curl to Dovecot IMAP/POP3
+ * (STARTTLS and implicit TLS), openssl s_client. The backends have no TLS at all; the clients verify the
+ * gateway's certificate and refuse to go on without TLS.
+ */
+class GatewayIT {
+    private static Path dir;
+    private static Path ca;
+    private static PostfixServer postfix;
+    private static DovecotServer dovecot;
+    private static Gateway gateway;
+    private static int smtpPort;
+    private static int imapPort;
+    private static int pop3Port;
+    private static int imapsPort;
+    private static final List<String> events = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Peers.requireCommand("swaks", "swaks");
+        Peers.requireCommand("curl", "curl");
+        Peers.requireCommand("openssl", "openssl");
+        dir = Files.createTempDirectory("optls-gateway-it");
+        TestPki pki = TestPki.create();
+        pki.leaf("localhost").ipAddresses("127.0.0.1").issue().writePem(dir, "gateway");
+        ca = pki.writeCaPem(dir.resolve("ca.pem"));
+        postfix = PostfixServer.builder().tls(PeerTls.NONE).start();
+        dovecot = DovecotServer.builder().tls(PeerTls.NONE).start();
+        smtpPort = Peers.freePort();
+        imapPort = Peers.freePort();
+        pop3Port = Peers.freePort();
+        imapsPort = Peers.freePort();
+        GatewayConfig config = ConfigLoader.load(Files.writeString(dir.resolve("gateway.toml"), """
+                [[route]]
+                name = "smtp"
+                protocol = "smtp"
+                listen = "127.0.0.1:%d"
+                connect = "127.0.0.1:%d"
+                certificate = "gateway.crt"
+                key = "gateway.key"
+                hostname = "gateway.test"
+
+                [[route]]
+                name = "imap"
+                protocol = "imap"
+                listen = "127.0.0.1:%d"
+                connect = "127.0.0.1:%d"
+                certificate = "gateway.crt"
+                key = "gateway.key"
+
+                [[route]]
+                name = "pop3"
+                protocol = "pop3"
+                listen = "127.0.0.1:%d"
+                connect = "127.0.0.1:%d"
+                certificate = "gateway.crt"
+                key = "gateway.key"
+
+                [[route]]
+                name = "imaps"
+                protocol = "imap"
+                listen-tls = "implicit"
+                listen = "127.0.0.1:%d"
+                connect = "127.0.0.1:%d"
+                certificate = "gateway.crt"
+                key = "gateway.key"
+                """.formatted(
+                        smtpPort,
+                        postfix.port(),
+                        imapPort,
+                        dovecot.imapPort(),
+                        pop3Port,
+                        dovecot.pop3Port(),
+                        imapsPort,
+                        dovecot.imapPort())));
+        gateway = Gateway.start(config, new Gateway.Events() {
+            @Override
+            public void relaying(Route route, SocketAddress client, TlsSessionInfo tls) {
+                events.add("relaying " + route.name() + " " + tls.protocolVersion());
+            }
+
+            @Override
+            public void refused(Route route, SocketAddress client, Failure failure) {
+                events.add("refused " + route.name() + " " + failure);
+            }
+        });
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (postfix != null) {
+            postfix.close();
+        }
+        if (dovecot != null) {
+            dovecot.close();
+        }
+    }
+
+    @Test
+    void swaksSendsThroughTheGatewayToPostfix() {
+        Peers.CommandResult r = Peers.run(
+                Duration.ofSeconds(30),
+                null,
+                List.of(
+                        "swaks",
+                        "--server",
+                        "127.0.0.1",
+                        "--port",
+                        String.valueOf(smtpPort),
+                        "--helo",
+                        "client.example.org",
+                        "--from",
+                        "a@example.org",
+                        "--to",
+                        "b@example.org",
+                        "--header",
+                        "Subject: through the optls gateway",
+                        "--tls",
+                        "--tls-verify",
+                        "--tls-ca-path",
+                        ca.toString(),
+                        "--timeout",
+                        "10"));
+        String why = "swaks → gateway → Postfix " + PostfixServer.version() + " (no TLS):\n" + r.output() + "\nevents: "
+                + events;
+        assertThat(r.exitCode()).as(why).isZero();
+        List<String> lines = r.output().lines().toList();
+        // The gateway greets and offers STARTTLS in plaintext ("<-"); over TLS ("<~") Postfix answers.
+        assertThat(lines).as(why).anyMatch(l -> l.matches("<-\\s+250[- ]STARTTLS"));
+        assertThat(lines).as(why).anyMatch(l -> l.matches("<~\\s+250[- ]PIPELINING"));
+        assertThat(lines).as(why).noneMatch(l -> l.startsWith("<~") && l.contains("STARTTLS"));
+        assertThat(postfix.awaitLog("from=<a@example.org>", Duration.ofSeconds(10)))
+                .as(why)
+                .contains("from=<a@example.org>");
+    }
+
+    @Test
+    void curlListsImapMailboxesOverStartTls() {
+        Peers.CommandResult r = curl("imap://127.0.0.1:" + imapPort + "/");
+        String why = "curl → gateway → Dovecot " + DovecotServer.version() + " IMAP (no TLS):\n" + r.output();
+        assertThat(r.exitCode()).as(why).isZero();
+        assertThat(r.output()).as(why).contains("* LIST").contains("INBOX");
+    }
+
+    @Test
+    void curlReadsPop3OverStartTls() {
+        Peers.CommandResult r = curl("pop3://127.0.0.1:" + pop3Port + "/");
+        String why = "curl → gateway → Dovecot " + DovecotServer.version() + " POP3 (no TLS):\n" + r.output();
+        assertThat(r.exitCode()).as(why).isZero();
+        assertThat(r.output()).as(why).containsPattern("(?m)^< \\+OK");
+    }
+
+    @Test
+    void curlUsesTheImplicitTlsRoute() {
+        Peers.CommandResult r = curl("imaps://127.0.0.1:" + imapsPort + "/");
+        String why = "curl imaps → gateway → Dovecot IMAP (no TLS):\n" + r.output();
+        assertThat(r.exitCode()).as(why).isZero();
+        assertThat(r.output()).as(why).contains("INBOX").contains("Dovecot");
+    }
+
+    @Test
+    void openSslVerifiesTheGatewayForEachStartTlsRoute() {
+        for (String[] route : new String[][] {
+            {"smtp", String.valueOf(smtpPort)}, {"imap", String.valueOf(imapPort)}, {"pop3", String.valueOf(pop3Port)}
+        }) {
+            Peers.CommandResult r = Peers.run(
+                    Duration.ofSeconds(20),
+                    "",
+                    List.of(
+                            "openssl",
+                            "s_client",
+                            "-connect",
+                            "127.0.0.1:" + route[1],
+                            "-starttls",
+                            route[0],
+                            "-CAfile",
+                            ca.toString(),
+                            "-verify_return_error",
+                            "-verify_ip",
+                            "127.0.0.1",
+                            "-brief"));
+            String why = "openssl s_client -starttls " + route[0] + " → gateway:\n" + r.output();
+            assertThat(r.output()).as(why).contains("Verification: OK");
+        }
+    }
+
+    private static Peers.CommandResult curl(String url) {
+        return Peers.run(
+                Duration.ofSeconds(30),
+                null,
+                List.of(
+                        "curl",
+                        "-sS",
+                        "-v",
+                        "--ssl-reqd",
+                        "--cacert",
+                        ca.toString(),
+                        "-u",
+                        DovecotServer.USER + ":" + DovecotServer.PASSWORD,
+                        url));
+    }
+}

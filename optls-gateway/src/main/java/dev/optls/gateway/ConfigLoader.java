@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import dev.optls.core.Protocol;
 import dev.optls.gateway.Route.HostPort;
 import dev.optls.gateway.Route.ListenTls;
+import dev.optls.netty.ServerEngines;
 import dev.optls.tls.ServerTls;
 import dev.optls.tls.TlsConfigException;
 import dev.optls.tls.TlsProfile;
@@ -38,6 +39,7 @@ import java.util.regex.Pattern;
  * certificate = "chain.pem"    # PEM, leaf first; relative paths are relative to this file
  * key = "key.pem"
  * hostname = "mail.example.org"    # optional: greeting and EHLO name (default: localhost)
+ * engine = "auto"                  # optional: boringssl | jdk | auto (BoringSSL where it loads)
  * reply-timeout = "60s"            # optional
  * handshake-timeout = "10s"        # optional
  * </pre>
@@ -54,6 +56,7 @@ public final class ConfigLoader {
             "certificate",
             "key",
             "hostname",
+            "engine",
             "reply-timeout",
             "handshake-timeout");
 
@@ -186,7 +189,7 @@ public final class ConfigLoader {
         Duration reply = duration(node, name, "reply-timeout").orElse(DEFAULT_REPLY);
         Duration handshake = duration(node, name, "handshake-timeout").orElse(DEFAULT_HANDSHAKE);
         protocol.ifPresent(p -> supported(name, p, listenTls));
-        Optional<ServerTls> tls = certificate(node, name, protocol);
+        Optional<ServerEngines> tls = certificate(node, name, protocol);
         if (problems.size() > before
                 || nameText.isEmpty()
                 || protocol.isEmpty()
@@ -224,17 +227,27 @@ public final class ConfigLoader {
         }
     }
 
-    private Optional<ServerTls> certificate(JsonNode node, String name, Optional<Protocol> protocol) {
+    private Optional<ServerEngines> certificate(JsonNode node, String name, Optional<Protocol> protocol) {
+        Optional<ServerEngines.Provider> provider = text(node, name, "engine", false)
+                .map(e -> ServerEngines.Provider.named(e).or(() -> {
+                    problem(
+                            where(name, "engine"),
+                            "unknown engine '" + e + "'",
+                            "use \"auto\", \"boringssl\" or \"jdk\"");
+                    return Optional.empty();
+                }))
+                .orElse(Optional.of(ServerEngines.Provider.AUTO));
         Optional<String> chain = text(node, name, "certificate", true);
         Optional<String> key = text(node, name, "key", true);
-        if (chain.isEmpty() || key.isEmpty() || protocol.isEmpty()) {
+        if (chain.isEmpty() || key.isEmpty() || protocol.isEmpty() || provider.isEmpty()) {
             return Optional.empty();
         }
         Path chainPath = base.resolve(chain.get());
         Path keyPath = base.resolve(key.get());
         try {
-            return Optional.of(
-                    ServerTls.fromPemFiles(chainPath, keyPath, protocol.get().alpn(), TlsProfile.modern()));
+            return Optional.of(ServerEngines.of(
+                    ServerTls.fromPemFiles(chainPath, keyPath, protocol.get().alpn(), TlsProfile.modern()),
+                    provider.get()));
         } catch (TlsConfigException e) {
             problem(
                     where(name, "certificate"),

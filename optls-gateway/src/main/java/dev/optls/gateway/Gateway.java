@@ -10,9 +10,11 @@ import dev.optls.core.Result;
 import dev.optls.core.SecurityLevel;
 import dev.optls.core.ServerOptions;
 import dev.optls.gateway.internal.Relay;
+import dev.optls.netty.AcceptTls;
 import dev.optls.netty.ClientOutcome;
 import dev.optls.netty.StartTlsClientHandler;
 import dev.optls.netty.StartTlsServerHandler;
+import dev.optls.netty.Transport;
 import dev.optls.tls.ServerTls;
 import dev.optls.tls.TlsSessionInfo;
 import io.netty.bootstrap.Bootstrap;
@@ -25,11 +27,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
@@ -73,19 +71,28 @@ public final class Gateway implements AutoCloseable {
      * @throws GatewayException if a listener cannot be bound (nothing is left running then)
      */
     public static Gateway start(GatewayConfig config, Events events) {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+        return start(config, events, Transport.best(), 0);
+    }
+
+    /**
+     * Binds every route's listener on {@code transport} with {@code threads} event loops (0: Netty's default).
+     *
+     * @throws GatewayException if a listener cannot be bound (nothing is left running then)
+     */
+    public static Gateway start(GatewayConfig config, Events events, Transport transport, int threads) {
+        EventLoopGroup group = transport.group(threads);
         List<Channel> listeners = new ArrayList<>();
         Map<String, InetSocketAddress> bound = new LinkedHashMap<>();
         for (Route route : config.routes()) {
             ChannelFuture bind = new ServerBootstrap()
                     .group(group)
-                    .channel(NioServerSocketChannel.class)
+                    .channel(transport.serverChannel())
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            new Connection(route, ch, events).start();
+                            new Connection(route, ch, events, transport).start();
                         }
                     })
                     .bind(route.listen().host(), route.listen().port())
@@ -119,15 +126,17 @@ public final class Gateway implements AutoCloseable {
         private final Route route;
         private final SocketChannel client;
         private final Events events;
+        private final Transport transport;
         private final Promise<Channel> backendReady;
         private Channel backend;
         /** Set once the connection's fate is reported: later backend trouble is only its consequence. */
         private boolean reported;
 
-        Connection(Route route, SocketChannel client, Events events) {
+        Connection(Route route, SocketChannel client, Events events, Transport transport) {
             this.route = route;
             this.client = client;
             this.events = events;
+            this.transport = transport;
             this.backendReady = client.eventLoop().newPromise();
         }
 
@@ -138,9 +147,11 @@ public final class Gateway implements AutoCloseable {
             connectBackend(
                     !implicit && Relaying.backend(route.protocol()) == Relaying.Backend.GREETING_THEN_CAPABILITIES);
             if (implicit) {
-                SslHandler tls = new SslHandler(route.tls().newEngine());
-                tls.setHandshakeTimeoutMillis(route.handshakeTimeout().toMillis());
-                client.pipeline().addLast(tls, new ImplicitHandshake());
+                client.pipeline()
+                        .addLast(
+                                new AcceptTls(
+                                        route.tls(), route.handshakeTimeout().toMillis()),
+                                new ImplicitHandshake());
                 client.read();
             } else {
                 client.pipeline()
@@ -173,7 +184,7 @@ public final class Gateway implements AutoCloseable {
                     : new ChannelInboundHandlerAdapter();
             ChannelFuture connect = new Bootstrap()
                     .group(client.eventLoop())
-                    .channel(NioSocketChannel.class)
+                    .channel(transport.channel())
                     .option(ChannelOption.AUTO_READ, false)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)

@@ -1,7 +1,7 @@
 package dev.optls.gateway;
 
 import dev.optls.core.Protocol;
-import dev.optls.tls.ServerTls;
+import dev.optls.netty.ServerEngines;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param listen where clients connect
  * @param listenTls how clients get TLS
  * @param connect the plaintext backend
- * @param tls the certificate clients see
+ * @param tls the certificate clients see, and the TLS engine (JDK or BoringSSL)
  * @param hostname the name the gateway uses in its own greeting and towards the backend (EHLO)
  * @param replyTimeout how long to wait for each client command before TLS, and for the backend's replies
  * @param handshakeTimeout how long a TLS handshake may take
@@ -25,7 +25,7 @@ public record Route(
         HostPort listen,
         ListenTls listenTls,
         HostPort connect,
-        ServerTls tls,
+        ServerEngines tls,
         String hostname,
         Duration replyTimeout,
         Duration handshakeTimeout) {

@@ -97,6 +97,7 @@ class ConfigLoaderTest {
                 certificate = "mail.crt"
                 key = "mail.key"
                 reply-timeout = "soon"
+                engine = "openssl3"
                 """);
 
         assertThat(problems)
@@ -113,7 +114,8 @@ class ConfigLoaderTest {
                 .anySatisfy(p -> assertThat(p)
                         .contains("route \"b\" listen-tls: smtp has no implicit-TLS form")
                         .contains("protocol = \"submission\""))
-                .anySatisfy(p -> assertThat(p).contains("route \"b\" reply-timeout: 'soon' is not a duration"));
+                .anySatisfy(p -> assertThat(p).contains("route \"b\" reply-timeout: 'soon' is not a duration"))
+                .anySatisfy(p -> assertThat(p).contains("route \"b\" engine: unknown engine 'openssl3'"));
     }
 
     @Test

@@ -10,6 +10,7 @@ import dev.optls.core.FailureKind;
 import dev.optls.core.Protocol;
 import dev.optls.core.SecurityLevel;
 import dev.optls.core.ServerOptions;
+import dev.optls.netty.ServerEngines;
 import dev.optls.testkit.Credential;
 import dev.optls.testkit.TestPki;
 import dev.optls.tls.ClientTls;
@@ -78,7 +79,10 @@ class GatewayTest {
                 new Route.HostPort("127.0.0.1", 0),
                 listenTls,
                 new Route.HostPort("127.0.0.1", backendPort),
-                ServerTls.create(credential.chain(), credential.privateKey(), protocol.alpn(), TlsProfile.modern()),
+                ServerEngines.of(
+                        ServerTls.create(
+                                credential.chain(), credential.privateKey(), protocol.alpn(), TlsProfile.modern()),
+                        ServerEngines.Provider.AUTO),
                 "gateway.test",
                 Duration.ofSeconds(5),
                 Duration.ofSeconds(5));

@@ -9,6 +9,7 @@ import dev.optls.core.Phase;
 import dev.optls.core.Step;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
@@ -39,7 +40,7 @@ abstract class NegotiationDriver extends ChannelInboundHandlerAdapter {
     private CompositeByteBuf pending;
     private CompositeByteBuf held;
     private ScheduledFuture<?> replyTimer;
-    private SSLEngine handshaking;
+    private boolean handshaking;
     private boolean finished;
 
     /** @param replyTimeoutMillis and {@code handshakeTimeoutMillis}: positive, checked by the subclasses */
@@ -104,7 +105,7 @@ abstract class NegotiationDriver extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
             return;
         }
-        if (handshaking != null) {
+        if (handshaking) {
             // Decrypted bytes that the SslHandler passes on with the end of the handshake belong to the
             // negotiation that follows it (or to the application), never to the one before TLS.
             held.addComponent(true, (ByteBuf) msg);
@@ -122,11 +123,11 @@ abstract class NegotiationDriver extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (!finished && negotiation != null && handshaking == null) {
+        if (!finished && negotiation != null && !handshaking) {
             cancelTimer();
             negotiation.receiveEof();
             pump(ctx);
-        } else if (!finished && handshaking != null) {
+        } else if (!finished && handshaking) {
             fail(
                     ctx,
                     new Failure(
@@ -141,11 +142,10 @@ abstract class NegotiationDriver extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof SslHandshakeCompletionEvent done && handshaking != null && !finished) {
-            SSLEngine engine = handshaking;
-            handshaking = null;
+        if (evt instanceof SslHandshakeCompletionEvent done && handshaking && !finished) {
+            handshaking = false;
             if (done.isSuccess()) {
-                handshakeSucceeded(ctx, engine);
+                handshakeSucceeded(ctx, ctx.pipeline().get(SslHandler.class).engine());
             } else {
                 handshakeFailed(ctx, done.cause());
             }
@@ -160,7 +160,7 @@ abstract class NegotiationDriver extends ChannelInboundHandlerAdapter {
             // Only a failed session is still in the pipeline once finished, and its channel is closing.
             return;
         }
-        if (handshaking != null) {
+        if (handshaking) {
             // The SslHandler reports its failure as a completion event too; that one carries the verdict.
             return;
         }
@@ -214,16 +214,13 @@ abstract class NegotiationDriver extends ChannelInboundHandlerAdapter {
     }
 
     private void insertTls(ChannelHandlerContext ctx, ByteBuffer tlsInput) {
-        SSLEngine engine = newEngine(ctx);
-        handshaking = engine;
+        handshaking = true;
         // The plaintext that ends the phase (server: the go-ahead; client: the upgrade request) is queued on
         // the channel before the TLS handler exists, so it can never be encrypted nor follow a ClientHello.
         // Reads are off and we are on the event loop: nothing is read until the TLS handler is in place
         // (Netty's SslHandler javadoc, "Implementing StartTLS", without the race its startTls flag covers).
         flush(ctx);
-        SslHandler tls = new SslHandler(engine);
-        tls.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
-        ctx.pipeline().addFirst(TLS_HANDLER, tls);
+        ctx.pipeline().addFirst(TLS_HANDLER, newTlsHandler(ctx, handshakeTimeoutMillis));
         if (tlsInput.hasRemaining()) {
             // RFC 3207 §4.2 / CVE-2011-0411: bytes sent with the upgrade command are the start of TLS.
             ByteBuf early = ctx.alloc().buffer(tlsInput.remaining());
@@ -327,8 +324,11 @@ abstract class NegotiationDriver extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** A new engine for the upgrade (client or server mode). */
-    abstract SSLEngine newEngine(ChannelHandlerContext ctx);
+    /**
+     * The handler that runs TLS (an {@link SslHandler}, or one that puts an {@code SslHandler} in its place
+     * under the name {@link #TLS_HANDLER}).
+     */
+    abstract ChannelHandler newTlsHandler(ChannelHandlerContext ctx, long handshakeTimeoutMillis);
 
     /**
      * The handshake completed: what the negotiation must know.

@@ -11,7 +11,9 @@ import dev.optls.core.Step;
 import dev.optls.tls.ClientTls;
 import dev.optls.tls.TlsHandshakeException;
 import dev.optls.tls.TlsSessionInfo;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Promise;
 import java.util.List;
 import java.util.Objects;
@@ -84,10 +86,12 @@ public final class StartTlsClientHandler extends NegotiationDriver {
     }
 
     @Override
-    SSLEngine newEngine(ChannelHandlerContext ctx) {
+    ChannelHandler newTlsHandler(ChannelHandlerContext ctx, long handshakeTimeoutMillis) {
         handshake = tls.orElseThrow(() -> new IllegalStateException("no TLS client configured"))
                 .newEngine(host, port);
-        return handshake.engine();
+        SslHandler handler = new SslHandler(handshake.engine());
+        handler.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
+        return handler;
     }
 
     @Override

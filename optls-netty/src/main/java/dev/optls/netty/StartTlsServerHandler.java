@@ -11,6 +11,7 @@ import dev.optls.core.Step;
 import dev.optls.tls.ServerTls;
 import dev.optls.tls.TlsSessionInfo;
 import dev.optls.tls.blocking.CommandHandler;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import java.util.Objects;
 import java.util.Optional;
@@ -18,8 +19,9 @@ import javax.net.ssl.SSLEngine;
 
 /**
  * The server side of one STARTTLS connection as a Netty handler: speaks the protocol's plaintext phase,
- * answers the commands the negotiation delivers through a {@link CommandHandler}, and at the upgrade
- * inserts an {@code SslHandler} at the head of the pipeline before the go-ahead is flushed.
+ * answers the commands the negotiation delivers through a {@link CommandHandler}, and at the upgrade puts
+ * TLS ({@link AcceptTls}, then an {@code SslHandler}) at the head of the pipeline before a byte can be read
+ * after the go-ahead.
  *
  * <p>Bytes the client sent after the upgrade command are handed to TLS, never parsed (CVE-2011-0411).
  * After the handshake either a brand-new negotiation continues on TLS ({@link Mode#SERVE}, nothing learned
@@ -55,7 +57,7 @@ public final class StartTlsServerHandler extends NegotiationDriver {
 
     private final Protocol protocol;
     private final ServerOptions options;
-    private final Optional<ServerTls> tls;
+    private final Optional<ServerEngines> tls;
     private final CommandHandler commands;
     private final Mode mode;
     private final Listener listener;
@@ -70,7 +72,7 @@ public final class StartTlsServerHandler extends NegotiationDriver {
     public StartTlsServerHandler(
             Protocol protocol,
             ServerOptions options,
-            Optional<ServerTls> tls,
+            Optional<ServerEngines> tls,
             CommandHandler commands,
             Mode mode,
             Listener listener,
@@ -86,7 +88,7 @@ public final class StartTlsServerHandler extends NegotiationDriver {
     public static StartTlsServerHandler implicitTls(
             Protocol protocol,
             ServerOptions options,
-            ServerTls tls,
+            ServerEngines tls,
             CommandHandler commands,
             Listener listener,
             long replyTimeoutMillis,
@@ -106,7 +108,7 @@ public final class StartTlsServerHandler extends NegotiationDriver {
     private StartTlsServerHandler(
             Protocol protocol,
             ServerOptions options,
-            Optional<ServerTls> tls,
+            Optional<ServerEngines> tls,
             CommandHandler commands,
             Mode mode,
             Listener listener,
@@ -143,9 +145,9 @@ public final class StartTlsServerHandler extends NegotiationDriver {
     }
 
     @Override
-    SSLEngine newEngine(ChannelHandlerContext ctx) {
-        return tls.orElseThrow(() -> new IllegalStateException("no certificate configured"))
-                .newEngine();
+    ChannelHandler newTlsHandler(ChannelHandlerContext ctx, long handshakeTimeoutMillis) {
+        return new AcceptTls(
+                tls.orElseThrow(() -> new IllegalStateException("no certificate configured")), handshakeTimeoutMillis);
     }
 
     @Override

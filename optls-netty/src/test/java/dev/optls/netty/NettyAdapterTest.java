@@ -39,8 +39,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** The Netty handlers against the same adapter contract as the blocking adapter. */
+/** The Netty handlers (JDK engine) against the same adapter contract as the blocking adapter. */
 class NettyAdapterTest extends AdapterContract {
+    /** The server engines under test. */
+    ServerEngines engines(ServerTls tls) {
+        return ServerEngines.jdk(tls);
+    }
+
     private static EventLoopGroup group;
 
     @BeforeAll
@@ -91,7 +96,7 @@ class NettyAdapterTest extends AdapterContract {
                                                 ? StartTlsServerHandler.implicitTls(
                                                         protocol,
                                                         options,
-                                                        tls.orElseThrow(),
+                                                        engines(tls.orElseThrow()),
                                                         handler,
                                                         listener,
                                                         FAST.reply().toMillis(),
@@ -99,7 +104,7 @@ class NettyAdapterTest extends AdapterContract {
                                                 : new StartTlsServerHandler(
                                                         protocol,
                                                         options,
-                                                        tls,
+                                                        tls.map(NettyAdapterTest.this::engines),
                                                         handler,
                                                         StartTlsServerHandler.Mode.SERVE,
                                                         listener,

@@ -41,11 +41,20 @@ import javax.net.ssl.SSLSocket;
  */
 public final class ServerTls {
     private final SSLContext context;
+    private final List<X509Certificate> chain;
+    private final PrivateKey key;
     private final Optional<String> alpn;
     private final TlsProfile profile;
 
-    private ServerTls(SSLContext context, Optional<String> alpn, TlsProfile profile) {
+    private ServerTls(
+            SSLContext context,
+            List<X509Certificate> chain,
+            PrivateKey key,
+            Optional<String> alpn,
+            TlsProfile profile) {
         this.context = context;
+        this.chain = List.copyOf(chain);
+        this.key = key;
         this.alpn = alpn;
         this.profile = profile;
     }
@@ -82,7 +91,7 @@ public final class ServerTls {
             kmf.init(store, password);
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(kmf.getKeyManagers(), null, null);
-            return new ServerTls(context, alpn, profile);
+            return new ServerTls(context, chain, key, alpn, profile);
         } catch (GeneralSecurityException | IOException e) {
             throw new TlsConfigException("cannot use the server certificate and key: " + e.getMessage(), e);
         }
@@ -190,11 +199,31 @@ public final class ServerTls {
         return parameters;
     }
 
+    /** Our protocol's ALPN id, empty for protocols without one. */
+    public Optional<String> alpn() {
+        return alpn;
+    }
+
+    /** The certificate chain presented, leaf first. */
+    public List<X509Certificate> chain() {
+        return chain;
+    }
+
+    /** The private key of the leaf (for building other engines, e.g. BoringSSL, from the same credential). */
+    public PrivateKey privateKey() {
+        return key;
+    }
+
+    /** The versions and cipher suites allowed. */
+    public TlsProfile profile() {
+        return profile;
+    }
+
     /**
      * ALPACA (alpaca-attack.com/libs.html): select our id when offered; refuse (null → alert 120,
      * RFC 7301 §3.2) a list of only foreign ids; accept clients that send no ALPN ("" → no extension).
      */
-    static String selectAlpn(Optional<String> ours, List<String> offered) {
+    public static String selectAlpn(Optional<String> ours, List<String> offered) {
         if (offered.isEmpty()) {
             return "";
         }

@@ -378,6 +378,29 @@ public abstract class AdapterContract {
         silent.get(5, TimeUnit.SECONDS);
     }
 
+    /** ALPACA: after STARTTLS, a client that offers only another protocol's ALPN id is refused. */
+    @Test
+    void clientOfferingOnlyForeignAlpnIsRefused() throws Exception {
+        Server served = serveOnce(Protocol.IMAP, options(Protocol.IMAP));
+        try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), served.port())) {
+            raw.setSoTimeout(5000);
+            InputStream in = raw.getInputStream();
+            readLine(in); // greeting
+            raw.getOutputStream().write("a STARTTLS\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(readLine(in)).startsWith("a OK");
+            SSLSocket tls = (SSLSocket) pki.clientContext().getSocketFactory().createSocket(raw, "localhost", 0, true);
+            javax.net.ssl.SSLParameters p = tls.getSSLParameters();
+            p.setApplicationProtocols(new String[] {"http/1.1"});
+            tls.setSSLParameters(p);
+            assertThatThrownBy(tls::startHandshake)
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("no_application_protocol");
+        }
+        ServerView server = served.outcome().get(10, TimeUnit.SECONDS);
+        assertThat(server.tls()).isFalse();
+        assertThat(server.failure().orElseThrow().detail()).contains("ALPACA");
+    }
+
     @Test
     void handshakeFailureIsNeverFollowedByPlaintext() throws Exception {
         // A server whose certificate is for another name: at VERIFY the client fails and closes.

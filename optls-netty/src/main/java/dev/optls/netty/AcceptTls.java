@@ -1,0 +1,66 @@
+package dev.optls.netty;
+
+import dev.optls.tls.ClientHelloInfo;
+import dev.optls.tls.ServerTls;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.ssl.SslClientHelloHandler;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.concurrent.Future;
+import java.util.Optional;
+import javax.net.ssl.SSLHandshakeException;
+
+/**
+ * The server's first TLS handler: reads the ClientHello, refuses a client that offers only foreign ALPN
+ * protocols (ALPACA; RFC 7301 §3.2 alert {@code no_application_protocol}), then replaces itself with an
+ * {@link SslHandler} whose engine comes from {@link ServerEngines}. The ClientHello bytes stay in the
+ * pipeline and go to that engine.
+ */
+public final class AcceptTls extends SslClientHelloHandler<Optional<String>> {
+    /** A fatal TLS 1.2-framed alert record: level 2 (fatal), description 120 (no_application_protocol). */
+    private static final byte[] NO_APPLICATION_PROTOCOL = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x78};
+
+    private final ServerEngines engines;
+    private final long handshakeTimeoutMillis;
+
+    /** @param handshakeTimeoutMillis given to the {@link SslHandler} that follows */
+    public AcceptTls(ServerEngines engines, long handshakeTimeoutMillis) {
+        super(16 * 1024);
+        this.engines = engines;
+        this.handshakeTimeoutMillis = handshakeTimeoutMillis;
+    }
+
+    @Override
+    protected Future<Optional<String>> lookup(ChannelHandlerContext ctx, ByteBuf clientHello) {
+        if (clientHello == null) {
+            // Not a ClientHello at all: the engine will say so.
+            return ctx.executor().newSucceededFuture(Optional.empty());
+        }
+        ClientHelloInfo info = ClientHelloInfo.parse(clientHello.nioBuffer());
+        if (!info.alpn().isEmpty() && ServerTls.selectAlpn(engines.alpn(), info.alpn()) == null) {
+            return ctx.executor()
+                    .newSucceededFuture(Optional.of("client offered only ALPN protocols " + info.alpn()
+                            + ", not "
+                            + engines.alpn().map(id -> "'" + id + "'").orElse("this protocol (which has no ALPN id)")
+                            + ": refused with no_application_protocol (cross-protocol attack protection, ALPACA)"));
+        }
+        return ctx.executor().newSucceededFuture(Optional.empty());
+    }
+
+    @Override
+    protected void onLookupComplete(ChannelHandlerContext ctx, Future<Optional<String>> future) {
+        Optional<String> refusal = future.getNow();
+        if (refusal.isPresent()) {
+            // The alert goes out first; then the handshake is reported failed (and the channel closed).
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(NO_APPLICATION_PROTOCOL)).addListener(ChannelFutureListener.CLOSE);
+            ctx.fireUserEventTriggered(new SslHandshakeCompletionEvent(new SSLHandshakeException(refusal.get())));
+            return;
+        }
+        SslHandler tls = new SslHandler(engines.newEngine(ctx.alloc()));
+        tls.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
+        ctx.pipeline().replace(this, NegotiationDriver.TLS_HANDLER, tls);
+    }
+}

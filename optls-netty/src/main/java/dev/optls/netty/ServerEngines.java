@@ -1,0 +1,129 @@
+package dev.optls.netty;
+
+import dev.optls.tls.ServerTls;
+import dev.optls.tls.TlsConfigException;
+import dev.optls.tls.TlsProfile;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+
+/**
+ * Server-side TLS engines for one certificate: from the JDK (through {@link ServerTls}) or from BoringSSL
+ * (netty-tcnative), with the same profile and ALPN id. The ALPN policy (ALPACA: refuse clients that offer
+ * only foreign protocols) is enforced before the engine sees the ClientHello, by {@link AcceptTls}, so both
+ * engines behave alike.
+ */
+public final class ServerEngines {
+    /** Which TLS implementation to use. */
+    public enum Provider {
+        /** The JDK's SSLEngine. */
+        JDK,
+        /** BoringSSL through netty-tcnative-boringssl-static; fails to configure where it does not load. */
+        BORINGSSL,
+        /** BoringSSL where it loads, the JDK otherwise. */
+        AUTO;
+
+        /** The provider named in a configuration, case-insensitive ({@code jdk}, {@code boringssl}, {@code auto}). */
+        public static Optional<Provider> named(String name) {
+            for (Provider p : values()) {
+                if (p.name().equalsIgnoreCase(name)) {
+                    return Optional.of(p);
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    private final Provider provider;
+    private final Optional<String> alpn;
+    private final Optional<ServerTls> jdk;
+    private final Optional<SslContext> boringSsl;
+
+    private ServerEngines(
+            Provider provider, Optional<String> alpn, Optional<ServerTls> jdk, Optional<SslContext> boringSsl) {
+        this.provider = provider;
+        this.alpn = alpn;
+        this.jdk = jdk;
+        this.boringSsl = boringSsl;
+    }
+
+    /**
+     * Engines for {@code chain} (leaf first) and {@code key}.
+     *
+     * @param alpn our protocol's ALPN id, empty for protocols without one
+     * @throws TlsConfigException if the key does not fit the chain, or BoringSSL was asked for and does not load
+     */
+    public static ServerEngines create(
+            List<X509Certificate> chain, PrivateKey key, Optional<String> alpn, TlsProfile profile, Provider provider) {
+        // Checks the pair and the profile for either engine.
+        ServerTls jdk = ServerTls.create(chain, key, alpn, profile);
+        Provider resolved =
+                provider == Provider.AUTO ? (OpenSsl.isAvailable() ? Provider.BORINGSSL : Provider.JDK) : provider;
+        if (resolved == Provider.JDK) {
+            return new ServerEngines(Provider.JDK, alpn, Optional.of(jdk), Optional.empty());
+        }
+        if (!OpenSsl.isAvailable()) {
+            throw new TlsConfigException("BoringSSL (netty-tcnative) does not load on this machine ("
+                    + OpenSsl.unavailabilityCause() + "); use the JDK engine or AUTO");
+        }
+        try {
+            SslContextBuilder builder = SslContextBuilder.forServer(key, chain.toArray(new X509Certificate[0]))
+                    .sslProvider(SslProvider.OPENSSL)
+                    .protocols(profile.protocols());
+            if (!profile.cipherSuites().isEmpty()) {
+                builder.ciphers(profile.cipherSuites());
+            }
+            alpn.ifPresent(id -> builder.applicationProtocolConfig(new ApplicationProtocolConfig(
+                    ApplicationProtocolConfig.Protocol.ALPN,
+                    ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                    ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                    id)));
+            return new ServerEngines(Provider.BORINGSSL, alpn, Optional.empty(), Optional.of(builder.build()));
+        } catch (SSLException e) {
+            throw new TlsConfigException("BoringSSL cannot use this certificate and key: " + e.getMessage(), e);
+        }
+    }
+
+    /** The JDK engine for an existing {@link ServerTls}. */
+    public static ServerEngines jdk(ServerTls tls) {
+        return new ServerEngines(Provider.JDK, tls.alpn(), Optional.of(tls), Optional.empty());
+    }
+
+    /** Engines from {@code provider} for the credential, ALPN id and profile of {@code tls}. */
+    public static ServerEngines of(ServerTls tls, Provider provider) {
+        return create(tls.chain(), tls.privateKey(), tls.alpn(), tls.profile(), provider);
+    }
+
+    /** The provider in use ({@code JDK} or {@code BORINGSSL}, never {@code AUTO}). */
+    public Provider provider() {
+        return provider;
+    }
+
+    /** Our ALPN id, for the ALPACA check. */
+    public Optional<String> alpn() {
+        return alpn;
+    }
+
+    /** A new server-mode engine. */
+    public SSLEngine newEngine(ByteBufAllocator alloc) {
+        if (jdk.isPresent()) {
+            return jdk.get().newEngine();
+        }
+        return boringSsl.orElseThrow().newEngine(alloc);
+    }
+
+    @Override
+    public String toString() {
+        return "ServerEngines[" + provider.name().toLowerCase(Locale.ROOT) + ", alpn=" + alpn.orElse("none") + "]";
+    }
+}

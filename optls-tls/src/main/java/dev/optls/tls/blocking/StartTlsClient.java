@@ -80,7 +80,12 @@ public final class StartTlsClient {
      */
     public ClientSession negotiate(Socket socket, String host, int port) {
         Optional<TlsConnection> established = Optional.empty();
-        Negotiation negotiation = Dialects.client(protocol, options);
+        // XMPP names the service domain in its stream header; unless configured it is the reference identity
+        // (RFC 6120 §13.7.1.2: the domain is what the certificate is checked against).
+        ClientOptions effective = options.serviceDomain().isPresent()
+                ? options
+                : options.withServiceDomain(tls.serverName().value());
+        Negotiation negotiation = Dialects.client(protocol, effective);
         try {
             Socket current = socket;
             if (options.implicitTls()) {

@@ -67,6 +67,11 @@ class BlockingAdapterTest {
             // MySQL: the greeting text is the server version; the dialect adds CLIENT_SSL itself.
             return ServerOptions.offering("localhost", Capabilities.NONE).withGreeting("8.0.36-optls");
         }
+        if (protocol == Protocol.XMPP || protocol == Protocol.XMPP_SERVER) {
+            // XMPP stream features (RFC 6120 §4.3); the dialect adds <starttls/> itself.
+            return ServerOptions.offering("localhost", Capabilities.of("dialback"))
+                    .withTlsCapabilities(Capabilities.of("mechanisms PLAIN", "dialback"));
+        }
         if (protocol == Protocol.NNTP) {
             // NNTP (RFC 3977 §5.2): the dialect adds VERSION 2 and STARTTLS itself.
             return ServerOptions.offering("localhost", Capabilities.of("READER"));
@@ -91,7 +96,7 @@ class BlockingAdapterTest {
         return ClientTls.create(
                 level,
                 TrustAnchors.of(pki.trustStore()),
-                ReferenceIdentity.of("localhost"),
+                ReferenceIdentity.forProtocol(protocol, "localhost"),
                 protocol.alpn(),
                 TlsProfile.modern());
     }
@@ -110,11 +115,14 @@ class BlockingAdapterTest {
                                         ? "+OK done"
                                         : protocol == Protocol.SIEVE
                                                 ? "OK \"done\""
-                                                // PostgreSQL, LDAP and MySQL replies are binary: the application takes
+                                                // PostgreSQL, LDAP and MySQL replies are binary, XMPP ones XML: the
+                                                // application takes
                                                 // over.
                                                 : protocol == Protocol.POSTGRES
                                                                 || protocol == Protocol.LDAP
                                                                 || protocol == Protocol.MYSQL
+                                                                || protocol == Protocol.XMPP
+                                                                || protocol == Protocol.XMPP_SERVER
                                                         ? CommandHandler.HAND_OVER
                                                         : "250 2.0.0 done");
             } catch (IOException e) {

@@ -174,6 +174,11 @@ public final class Prober {
             if (leaf.getSubjectAlternativeNames() != null) {
                 for (List<?> san : leaf.getSubjectAlternativeNames()) {
                     int type = (Integer) san.get(0);
+                    if (type == 0 && san.get(1) instanceof byte[] der) {
+                        // otherName: SRV-ID or XmppAddr (RFC 6120 §13.7.1.2), decoded for the report.
+                        sans.add(ReferenceIdentity.describeOtherName(der).orElse("otherName"));
+                        continue;
+                    }
                     String prefix = type == 2 ? "DNS:" : type == 7 ? "IP:" : type == 6 ? "URI:" : type + ":";
                     sans.add(prefix + san.get(1));
                 }

@@ -56,6 +56,15 @@ public final class ReferenceIdentity {
         };
     }
 
+    /**
+     * For reports: an otherName subjectAltName (the {@code byte[]} that {@link
+     * X509Certificate#getSubjectAlternativeNames()} gives for type 0) as {@code SRV:_xmpp-client.example},
+     * {@code XmppAddr:example} or {@code otherName:<oid>}; empty when it does not decode.
+     */
+    public static Optional<String> describeOtherName(byte[] der) {
+        return NameMatcher.describeOtherName(der.clone());
+    }
+
     /** The SRV-ID service this identity also accepts ({@code xmpp-client}, {@code xmpp-server}), if any. */
     public Optional<String> srvService() {
         return Optional.ofNullable(srvService);

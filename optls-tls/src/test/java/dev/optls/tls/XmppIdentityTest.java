@@ -71,6 +71,21 @@ class XmppIdentityTest {
     }
 
     @Test
+    void otherNamesAreDescribedForReports() throws Exception {
+        X509Certificate cert = PKI.leaf()
+                .srvNames("_xmpp-server.im.example")
+                .xmppAddrs("im.example")
+                .issue()
+                .certificate();
+        java.util.List<String> described = cert.getSubjectAlternativeNames().stream()
+                .filter(san -> (Integer) san.get(0) == 0)
+                .map(san ->
+                        ReferenceIdentity.describeOtherName((byte[]) san.get(1)).orElseThrow())
+                .toList();
+        assertThat(described).containsExactly("SRV:_xmpp-server.im.example", "XmppAddr:im.example");
+    }
+
+    @Test
     void plainDnsIdentitiesIgnoreSrvIds() {
         assertThat(ReferenceIdentity.of("im.example").matches(srvOnly("_xmpp-client.im.example")))
                 .isFalse();

@@ -151,6 +151,33 @@ public final class NameMatcher {
     }
 
     /**
+     * A report label for an otherName subjectAltName as the JDK returns it: {@code SRV:_xmpp-client.example},
+     * {@code XmppAddr:example}, or {@code otherName:<oid>} for other types; empty when it does not decode.
+     */
+    public static Optional<String> describeOtherName(byte[] der) {
+        Optional<String> srv = otherNameValue(der, ID_ON_DNS_SRV);
+        if (srv.isPresent()) {
+            return srv.map(v -> "SRV:" + v);
+        }
+        Optional<String> xmpp = otherNameValue(der, ID_ON_XMPP_ADDR);
+        if (xmpp.isPresent()) {
+            return xmpp.map(v -> "XmppAddr:" + v);
+        }
+        try {
+            org.bouncycastle.asn1.ASN1Primitive p = org.bouncycastle.asn1.ASN1Primitive.fromByteArray(der);
+            if (p instanceof org.bouncycastle.asn1.ASN1TaggedObject tagged) {
+                p = tagged.getBaseObject().toASN1Primitive();
+            }
+            return Optional.of("otherName:"
+                    + org.bouncycastle.asn1.x509.OtherName.getInstance(p)
+                            .getTypeID()
+                            .getId());
+        } catch (java.io.IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
      * Decodes {@code OtherName ::= SEQUENCE { type-id OID, value [0] EXPLICIT ANY }} (the JDK hands it
      * over as DER, sometimes still wrapped in the GeneralName's {@code [0]} tag) with Bouncy Castle; the
      * value must be a string type. Anything else is ignored, never trusted.

@@ -13,6 +13,7 @@ PACKAGES="$PACKAGES mariadb-server mariadb-client"
 PACKAGES="$PACKAGES inn2"
 PACKAGES="$PACKAGES inspircd"
 PACKAGES="$PACKAGES gnutls-bin"
+PACKAGES="$PACKAGES prosody"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

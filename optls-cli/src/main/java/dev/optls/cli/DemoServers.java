@@ -154,6 +154,11 @@ public final class DemoServers implements Closeable {
                 plain = Capabilities.of("multi-prefix", "sasl");
                 tls = Capabilities.of("multi-prefix", "sasl", "message-tags");
             }
+            case XMPP, XMPP_SERVER -> {
+                // Stream features (RFC 6120 §4.3); the dialect adds <starttls/> while the upgrade is offered.
+                plain = Capabilities.of("dialback");
+                tls = Capabilities.of("mechanisms PLAIN SCRAM-SHA-1", "dialback");
+            }
             case NNTP -> {
                 // The dialect lists VERSION 2 first and STARTTLS while it is offered.
                 plain = Capabilities.of("READER", "LIST ACTIVE NEWSGROUPS");
@@ -188,6 +193,10 @@ public final class DemoServers implements Closeable {
             case IRC -> ":" + SERVER_NAME + " 421 * " + c.verb() + " :Not part of the optls demo";
             // Binary replies: the demo takes the connection over and closes it.
             case POSTGRES, LDAP, MYSQL -> CommandHandler.HAND_OVER;
+            // RFC 6120 §4.9.3.21: a stream error ends the demo stream politely.
+            case XMPP, XMPP_SERVER ->
+                "<stream:error><unsupported-stanza-type xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                        + "</stream:error></stream:stream>";
             default ->
                 c.verb().equals("NOOP") || c.verb().equals("RSET")
                         ? "250 2.0.0 Ok"

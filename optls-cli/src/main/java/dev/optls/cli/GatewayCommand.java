@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
             "Configuration (TOML), one [[route]] table per listener:",
             "  [[route]]",
             "  name = \"submission\"",
-            "  protocol = \"submission\"     # smtp submission lmtp imap pop3 nntp sieve irc ldap postgres",
+            "  protocol = \"submission\"     # smtp submission lmtp imap pop3 nntp sieve irc ldap postgres xmpp",
             "  listen = \"0.0.0.0:587\"",
             "  listen-tls = \"starttls\"     # or \"implicit\" (465, 993, 995, 563, 636, 6697)",
             "  connect = \"127.0.0.1:10587\" # the plaintext backend",

@@ -26,8 +26,10 @@ import picocli.CommandLine.Parameters;
                     + " advertised before and after TLS, the TLS parameters and the certificate.",
             "",
             "Schemes: smtp (25), submission (587), lmtp (24), imap (143), pop3 (110), sieve (4190),"
-                    + " nntp (119), irc (6667), postgres (5432), mysql (3306), ldap (389);"
-                    + " implicit TLS: smtps/submissions (465), imaps (993), pop3s (995), nntps (563), ircs (6697), ldaps (636)."
+                    + " nntp (119), irc (6667), postgres (5432), mysql (3306), ldap (389),"
+                    + " xmpp (5222), xmpp-server (5269);"
+                    + " implicit TLS: smtps/submissions (465), imaps (993), pop3s (995), nntps (563), ircs (6697), ldaps (636),"
+                    + " xmpps (5223)."
         },
         footer = ExitCodes.HELP)
 public final class ProbeCommand implements Callable<Integer> {
@@ -64,6 +66,13 @@ public final class ProbeCommand implements Callable<Integer> {
             defaultValue = "localhost",
             description = "EHLO/LHLO name (default: ${DEFAULT-VALUE})")
     String ehlo;
+
+    @Option(
+            names = "--xmpp-to",
+            paramLabel = "DOMAIN",
+            description = "XMPP: the domain for the stream's 'to' and the certificate check (default: --servername,"
+                    + " else the URI host)")
+    String xmppTo;
 
     @Option(
             names = "--timeout",
@@ -105,7 +114,8 @@ public final class ProbeCommand implements Callable<Integer> {
                         trust,
                         Optional.ofNullable(serverName),
                         ehlo,
-                        Timeouts.all(Duration.ofSeconds(timeoutSeconds))));
+                        Timeouts.all(Duration.ofSeconds(timeoutSeconds)),
+                        Optional.ofNullable(xmppTo)));
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(jsonMapper().writeValueAsString(report));

@@ -38,13 +38,26 @@ public final class Prober {
      * @param serverName reference identity and SNI; defaults to the target host
      * @param helloName the EHLO/LHLO argument
      * @param timeouts per-phase limits
+     * @param serviceDomain the XMPP stream's {@code to} domain; defaults to the server name, else the host
      */
     public record Options(
             SecurityLevel level,
             TrustAnchors trust,
             Optional<String> serverName,
             String helloName,
-            Timeouts timeouts) {}
+            Timeouts timeouts,
+            Optional<String> serviceDomain) {
+
+        /** Options without a service domain. */
+        public Options(
+                SecurityLevel level,
+                TrustAnchors trust,
+                Optional<String> serverName,
+                String helloName,
+                Timeouts timeouts) {
+            this(level, trust, serverName, helloName, timeouts, Optional.empty());
+        }
+    }
 
     private Prober() {}
 
@@ -57,11 +70,14 @@ public final class Prober {
         ClientTls tls = ClientTls.create(
                 tlsLevel == SecurityLevel.NONE ? SecurityLevel.MAY : tlsLevel,
                 options.trust(),
-                ReferenceIdentity.of(options.serverName().orElse(target.host())),
+                // XMPP: the domain is checked as DNS-ID, SRV-ID or XmppAddr (RFC 6120 §13.7.1.2).
+                ReferenceIdentity.forProtocol(
+                        target.protocol(),
+                        options.serverName().or(options::serviceDomain).orElse(target.host())),
                 target.protocol().alpn(),
                 TlsProfile.modern());
-        ClientOptions clientOptions =
-                new ClientOptions(options.level(), options.helloName(), target.implicitTls(), Limits.DEFAULT);
+        ClientOptions clientOptions = new ClientOptions(
+                options.level(), options.helloName(), target.implicitTls(), Limits.DEFAULT, options.serviceDomain());
         StartTlsClient client = new StartTlsClient(target.protocol(), clientOptions, tls, options.timeouts());
         ClientSession session = client.connect(target.host(), target.port());
         try {
@@ -158,6 +174,11 @@ public final class Prober {
             if (leaf.getSubjectAlternativeNames() != null) {
                 for (List<?> san : leaf.getSubjectAlternativeNames()) {
                     int type = (Integer) san.get(0);
+                    if (type == 0 && san.get(1) instanceof byte[] der) {
+                        // otherName: SRV-ID or XmppAddr (RFC 6120 §13.7.1.2), decoded for the report.
+                        sans.add(ReferenceIdentity.describeOtherName(der).orElse("otherName"));
+                        continue;
+                    }
                     String prefix = type == 2 ? "DNS:" : type == 7 ? "IP:" : type == 6 ? "URI:" : type + ":";
                     sans.add(prefix + san.get(1));
                 }

@@ -149,9 +149,15 @@ class ProbeCommandTest {
         assertThat(r.get("outcome").asText()).isEqualTo("tls");
         assertThat(r.get("protocol").asText()).isEqualTo(protocol.scheme());
         switch (protocol) {
-            case SMTP, SUBMISSION, LMTP, IMAP, POP3, SIEVE, NNTP, IRC -> {
+            case SMTP, SUBMISSION, LMTP, IMAP, POP3, SIEVE, NNTP, IRC, XMPP, XMPP_SERVER -> {
                 // Protocols with a capability list: the upgrade is offered before TLS and never after.
-                String upgrade = protocol == Protocol.POP3 ? "STLS" : protocol == Protocol.IRC ? "tls" : "STARTTLS";
+                String upgrade = protocol == Protocol.POP3
+                        ? "STLS"
+                        : protocol == Protocol.IRC
+                                ? "tls"
+                                : protocol == Protocol.XMPP || protocol == Protocol.XMPP_SERVER
+                                        ? "starttls"
+                                        : "STARTTLS";
                 assertThat(strings(r.at("/capabilities/before"))).contains(upgrade);
                 assertThat(strings(r.at("/capabilities/after"))).isNotEmpty().doesNotContain(upgrade);
             }
@@ -168,7 +174,7 @@ class ProbeCommandTest {
     @ParameterizedTest
     @EnumSource(
             value = Protocol.class,
-            names = {"SUBMISSION", "IMAP", "POP3"})
+            names = {"SUBMISSION", "IMAP", "POP3", "XMPP"})
     void implicitTlsVerifies(Protocol protocol) throws IOException {
         String uri = uri(protocol, DemoServers.Kind.IMPLICIT);
 

@@ -18,6 +18,8 @@ import dev.optls.core.sieve.SieveClient;
 import dev.optls.core.sieve.SieveServer;
 import dev.optls.core.smtp.SmtpClient;
 import dev.optls.core.smtp.SmtpServer;
+import dev.optls.core.xmpp.XmppClient;
+import dev.optls.core.xmpp.XmppServer;
 
 /** Creates the client or server negotiation for a protocol. */
 public final class Dialects {
@@ -35,6 +37,7 @@ public final class Dialects {
             case MYSQL -> new MysqlClient(options);
             case NNTP -> new NntpClient(options);
             case IRC -> new IrcClient(options);
+            case XMPP, XMPP_SERVER -> new XmppClient(protocol, options);
         };
     }
 
@@ -50,6 +53,7 @@ public final class Dialects {
             case MYSQL -> new MysqlServer(options);
             case NNTP -> new NntpServer(options);
             case IRC -> new IrcServer(options);
+            case XMPP, XMPP_SERVER -> new XmppServer(protocol, options);
         };
     }
 }

@@ -42,7 +42,18 @@ public enum Protocol {
      * IRC with the IRCv3 {@code tls} extension (STARTTLS, deprecated but deployed); ircs on 6697 (RFC 7194).
      * ALPN id {@code irc}.
      */
-    IRC("irc", 6667, "ircs", 6697, "irc");
+    IRC("irc", 6667, "ircs", 6697, "irc"),
+    /**
+     * XMPP client-to-server, RFC 6120 §5 STARTTLS; direct TLS (XEP-0368) on 5223, the traditional port
+     * (XEP-0368 finds the real one through {@code _xmpps-client._tcp} SRV records). ALPN id {@code
+     * xmpp-client}.
+     */
+    XMPP("xmpp", 5222, "xmpps", 5223, "xmpp-client"),
+    /**
+     * XMPP server-to-server, RFC 6120 §5 STARTTLS on 5269. Direct TLS for s2s (XEP-0368 {@code
+     * _xmpps-server._tcp}) has no fixed port, so there is no implicit scheme. ALPN id {@code xmpp-server}.
+     */
+    XMPP_SERVER("xmpp-server", 5269, null, 0, "xmpp-server");
 
     private final String scheme;
     private final int defaultPort;

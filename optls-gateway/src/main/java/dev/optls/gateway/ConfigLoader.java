@@ -32,13 +32,14 @@ import java.util.regex.Pattern;
  * <pre>
  * [[route]]
  * name = "submission"
- * protocol = "submission"      # smtp, submission, lmtp, imap, pop3, nntp, sieve, irc, ldap, postgres
+ * protocol = "submission"      # smtp, submission, lmtp, imap, pop3, nntp, sieve, irc, ldap, postgres,
+ *                              # xmpp, xmpp-server
  * listen = "0.0.0.0:587"
  * listen-tls = "starttls"      # starttls (default) | implicit
  * connect = "127.0.0.1:10587"  # the plaintext backend
  * certificate = "chain.pem"    # PEM, leaf first; relative paths are relative to this file
  * key = "key.pem"
- * hostname = "mail.example.org"    # optional: greeting and EHLO name (default: localhost)
+ * hostname = "mail.example.org"    # optional: greeting and EHLO name, the XMPP domain (default: localhost)
  * engine = "auto"                  # optional: boringssl | jdk | auto (BoringSSL where it loads)
  * reply-timeout = "60s"            # optional
  * handshake-timeout = "10s"        # optional

@@ -20,7 +20,8 @@ final class Relaying {
          */
         GREETING_THEN_CAPABILITIES,
         /**
-         * Relayed as is: the backend says nothing first (LDAP, PostgreSQL, IRC), or its greeting is exactly
+         * Relayed as is: the backend says nothing first (LDAP, PostgreSQL, IRC, XMPP: the client opens the
+         * new stream after TLS, RFC 6120 §5.4.3.3), or its greeting is exactly
          * what the client waits for after TLS (ManageSieve re-sends its capabilities, RFC 5804 §2.2).
          */
         RAW
@@ -59,7 +60,7 @@ final class Relaying {
     private static Backend backendFor(Protocol protocol) {
         return switch (protocol) {
             case SMTP, SUBMISSION, LMTP, IMAP, POP3, NNTP -> Backend.GREETING_THEN_CAPABILITIES;
-            case SIEVE, LDAP, POSTGRES, IRC -> Backend.RAW;
+            case SIEVE, LDAP, POSTGRES, IRC, XMPP, XMPP_SERVER -> Backend.RAW;
             default -> null;
         };
     }

@@ -83,7 +83,7 @@ class GatewayTest {
                         ServerTls.create(
                                 credential.chain(), credential.privateKey(), protocol.alpn(), TlsProfile.modern()),
                         ServerEngines.Provider.AUTO),
-                "gateway.test",
+                "localhost", // also the XMPP domain served: RFC 6120 §4.7.2 `to` must match it
                 Duration.ofSeconds(5),
                 Duration.ofSeconds(5));
         gateway = Gateway.start(new GatewayConfig("test", List.of(route)), new Gateway.Events() {
@@ -125,7 +125,7 @@ class GatewayTest {
         return ClientTls.create(
                 SecurityLevel.VERIFY,
                 TrustAnchors.of(pki.trustStore()),
-                ReferenceIdentity.of("localhost"),
+                ReferenceIdentity.forProtocol(protocol, "localhost"),
                 protocol.alpn(),
                 TlsProfile.modern());
     }

@@ -71,7 +71,8 @@ public final class StartTlsClientHandler extends NegotiationDriver {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        current = Dialects.client(protocol, options);
+        current = Dialects.client(
+                protocol, tls.map(t -> t.withDefaultServiceDomain(options)).orElse(options));
         if (options.implicitTls()) {
             startImplicit(ctx);
         } else {

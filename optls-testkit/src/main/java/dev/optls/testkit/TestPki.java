@@ -22,6 +22,9 @@ import java.util.List;
 import java.util.Objects;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERIA5String;
+import org.bouncycastle.asn1.DERUTF8String;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -32,6 +35,7 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.OtherName;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -205,6 +209,8 @@ public final class TestPki {
         private final TestPki pki;
         private final List<String> dnsNames;
         private final List<String> ipAddresses = new ArrayList<>();
+        private final List<String> srvNames = new ArrayList<>();
+        private final List<String> xmppAddrs = new ArrayList<>();
         private String commonName;
         private KeyType keyType = KeyType.EC_P256;
         private Instant notBefore = Instant.now().minus(Duration.ofHours(1));
@@ -220,6 +226,21 @@ public final class TestPki {
         /** Adds iPAddress subjectAltNames (IPv4 or IPv6 literals). */
         public Leaf ipAddresses(String... addresses) {
             ipAddresses.addAll(Arrays.asList(addresses));
+            return this;
+        }
+
+        /**
+         * Adds SRV-ID subjectAltNames (RFC 4985 otherName id-on-dnsSRV, IA5String), e.g. {@code
+         * _xmpp-client.im.example}.
+         */
+        public Leaf srvNames(String... names) {
+            srvNames.addAll(Arrays.asList(names));
+            return this;
+        }
+
+        /** Adds XmppAddr subjectAltNames (RFC 6120 §13.7.1.4 otherName id-on-xmppAddr, UTF8String). */
+        public Leaf xmppAddrs(String... jids) {
+            xmppAddrs.addAll(Arrays.asList(jids));
             return this;
         }
 
@@ -277,6 +298,12 @@ public final class TestPki {
             List<GeneralName> sans = new ArrayList<>();
             dnsNames.forEach(n -> sans.add(new GeneralName(GeneralName.dNSName, n)));
             ipAddresses.forEach(a -> sans.add(new GeneralName(GeneralName.iPAddress, a)));
+            srvNames.forEach(n -> sans.add(new GeneralName(
+                    GeneralName.otherName,
+                    new OtherName(new ASN1ObjectIdentifier("1.3.6.1.5.5.7.8.7"), new DERIA5String(n)))));
+            xmppAddrs.forEach(n -> sans.add(new GeneralName(
+                    GeneralName.otherName,
+                    new OtherName(new ASN1ObjectIdentifier("1.3.6.1.5.5.7.8.5"), new DERUTF8String(n)))));
             GeneralNames altNames = sans.isEmpty() ? null : new GeneralNames(sans.toArray(new GeneralName[0]));
             X500Name subject = name(cn);
             if (selfSigned) {

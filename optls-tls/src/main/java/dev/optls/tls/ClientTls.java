@@ -1,5 +1,6 @@
 package dev.optls.tls;
 
+import dev.optls.core.ClientOptions;
 import dev.optls.core.Failure;
 import dev.optls.core.FailureKind;
 import dev.optls.core.Phase;
@@ -98,6 +99,14 @@ public final class ClientTls {
     /** The reference identity checked in the server's certificate. */
     public ReferenceIdentity serverName() {
         return serverName;
+    }
+
+    /**
+     * {@code options} with the service domain (XMPP's stream {@code to}) defaulted to this client's reference
+     * identity, when not configured (RFC 6120 §13.7.1.2: the domain is what the certificate is checked against).
+     */
+    public ClientOptions withDefaultServiceDomain(ClientOptions options) {
+        return options.serviceDomain().isPresent() ? options : options.withServiceDomain(serverName.value());
     }
 
     /**

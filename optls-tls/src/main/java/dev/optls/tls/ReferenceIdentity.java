@@ -16,10 +16,58 @@ import javax.net.ssl.SNIHostName;
 public final class ReferenceIdentity {
     private final String value;
     private final byte[] address;
+    private final String srvService;
 
     private ReferenceIdentity(String value, byte[] address) {
+        this(value, address, null);
+    }
+
+    private ReferenceIdentity(String value, byte[] address, String srvService) {
         this.value = value;
         this.address = address;
+        this.srvService = srvService;
+    }
+
+    /**
+     * An XMPP domain (RFC 6120 §13.7.1.2): matched against DNS-IDs, SRV-IDs {@code _xmpp-client.<domain>}
+     * (or {@code _xmpp-server.<domain>} for server-to-server) and XmppAddr identifiers that are the bare
+     * domain. An IP literal stays an IP reference identity.
+     *
+     * @param domain the domainpart of the JID, normalised as a DNS name
+     * @param serverToServer whether the SRV-ID service is {@code xmpp-server} rather than {@code xmpp-client}
+     */
+    public static ReferenceIdentity xmpp(String domain, boolean serverToServer) {
+        ReferenceIdentity plain = of(domain);
+        if (plain.isIpAddress()) {
+            return plain;
+        }
+        return new ReferenceIdentity(plain.value, null, serverToServer ? "xmpp-server" : "xmpp-client");
+    }
+
+    /**
+     * The reference identity for {@code host} as {@code protocol} defines it: {@link #xmpp} for XMPP (c2s and
+     * s2s), {@link #of} for everything else (RFC 7817 §3 for the mail protocols).
+     */
+    public static ReferenceIdentity forProtocol(dev.optls.core.Protocol protocol, String host) {
+        return switch (protocol) {
+            case XMPP -> xmpp(host, false);
+            case XMPP_SERVER -> xmpp(host, true);
+            default -> of(host);
+        };
+    }
+
+    /**
+     * For reports: an otherName subjectAltName (the {@code byte[]} that {@link
+     * X509Certificate#getSubjectAlternativeNames()} gives for type 0) as {@code SRV:_xmpp-client.example},
+     * {@code XmppAddr:example} or {@code otherName:<oid>}; empty when it does not decode.
+     */
+    public static Optional<String> describeOtherName(byte[] der) {
+        return NameMatcher.describeOtherName(der.clone());
+    }
+
+    /** The SRV-ID service this identity also accepts ({@code xmpp-client}, {@code xmpp-server}), if any. */
+    public Optional<String> srvService() {
+        return Optional.ofNullable(srvService);
     }
 
     /**
@@ -111,8 +159,11 @@ public final class ReferenceIdentity {
 
     /** Empty if the certificate presents this identity, otherwise a sentence saying why it does not. */
     public Optional<String> mismatch(X509Certificate certificate) {
-        return isIpAddress()
-                ? NameMatcher.checkIpAddress(value, address.clone(), certificate)
+        if (isIpAddress()) {
+            return NameMatcher.checkIpAddress(value, address.clone(), certificate);
+        }
+        return srvService != null
+                ? NameMatcher.checkXmppDomain(value, srvService, certificate)
                 : NameMatcher.checkDnsName(value, certificate);
     }
 
@@ -123,12 +174,14 @@ public final class ReferenceIdentity {
         }
         return isIpAddress()
                 ? that.isIpAddress() && java.util.Arrays.equals(address, that.address)
-                : !that.isIpAddress() && value.equals(that.value);
+                : !that.isIpAddress()
+                        && value.equals(that.value)
+                        && java.util.Objects.equals(srvService, that.srvService);
     }
 
     @Override
     public int hashCode() {
-        return isIpAddress() ? java.util.Arrays.hashCode(address) : value.hashCode();
+        return isIpAddress() ? java.util.Arrays.hashCode(address) : java.util.Objects.hash(value, srvService);
     }
 
     @Override

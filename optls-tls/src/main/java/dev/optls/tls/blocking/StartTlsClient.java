@@ -80,7 +80,7 @@ public final class StartTlsClient {
      */
     public ClientSession negotiate(Socket socket, String host, int port) {
         Optional<TlsConnection> established = Optional.empty();
-        Negotiation negotiation = Dialects.client(protocol, options);
+        Negotiation negotiation = Dialects.client(protocol, tls.withDefaultServiceDomain(options));
         try {
             Socket current = socket;
             if (options.implicitTls()) {

@@ -114,6 +114,11 @@ public abstract class AdapterContract {
             // MySQL: the greeting text is the server version; the dialect adds CLIENT_SSL itself.
             return ServerOptions.offering("localhost", Capabilities.NONE).withGreeting("8.0.36-optls");
         }
+        if (protocol == Protocol.XMPP || protocol == Protocol.XMPP_SERVER) {
+            // XMPP stream features (RFC 6120 §4.3); the dialect adds <starttls/> itself.
+            return ServerOptions.offering("localhost", Capabilities.of("dialback"))
+                    .withTlsCapabilities(Capabilities.of("mechanisms PLAIN", "dialback"));
+        }
         if (protocol == Protocol.NNTP) {
             // NNTP (RFC 3977 §5.2): the dialect adds VERSION 2 and STARTTLS itself.
             return ServerOptions.offering("localhost", Capabilities.of("READER"));
@@ -140,25 +145,21 @@ public abstract class AdapterContract {
         return ClientTls.create(
                 level,
                 TrustAnchors.of(pki.trustStore()),
-                ReferenceIdentity.of("localhost"),
+                ReferenceIdentity.forProtocol(protocol, "localhost"),
                 protocol.alpn(),
                 TlsProfile.modern());
     }
 
     /** Protocol-typical answers to the commands a server negotiation delivers. */
     public static CommandHandler handler(Protocol protocol) {
-        return c -> protocol == Protocol.IMAP
-                ? c.tag() + " OK done"
-                : protocol == Protocol.POP3
-                        ? "+OK done"
-                        : protocol == Protocol.SIEVE
-                                ? "OK \"done\""
-                                // PostgreSQL, LDAP and MySQL replies are binary: the application takes over.
-                                : protocol == Protocol.POSTGRES
-                                                || protocol == Protocol.LDAP
-                                                || protocol == Protocol.MYSQL
-                                        ? CommandHandler.HAND_OVER
-                                        : "250 2.0.0 done";
+        return c -> switch (protocol) {
+            case IMAP -> c.tag() + " OK done";
+            case POP3 -> "+OK done";
+            case SIEVE -> "OK \"done\"";
+            // PostgreSQL, LDAP and MySQL replies are binary, XMPP ones XML: the application takes over.
+            case POSTGRES, LDAP, MYSQL, XMPP, XMPP_SERVER -> CommandHandler.HAND_OVER;
+            default -> "250 2.0.0 done";
+        };
     }
 
     private Server serveOnce(Protocol protocol, ServerOptions options) throws IOException {

@@ -1,5 +1,7 @@
 package dev.optls.core;
 
+import dev.optls.core.ftp.FtpClient;
+import dev.optls.core.ftp.FtpServer;
 import dev.optls.core.imap.ImapClient;
 import dev.optls.core.imap.ImapServer;
 import dev.optls.core.irc.IrcClient;
@@ -35,6 +37,7 @@ public final class Dialects {
             case MYSQL -> new MysqlClient(options);
             case NNTP -> new NntpClient(options);
             case IRC -> new IrcClient(options);
+            case FTP -> new FtpClient(options);
         };
     }
 
@@ -50,6 +53,7 @@ public final class Dialects {
             case MYSQL -> new MysqlServer(options);
             case NNTP -> new NntpServer(options);
             case IRC -> new IrcServer(options);
+            case FTP -> new FtpServer(options);
         };
     }
 }

@@ -42,7 +42,12 @@ public enum Protocol {
      * IRC with the IRCv3 {@code tls} extension (STARTTLS, deprecated but deployed); ircs on 6697 (RFC 7194).
      * ALPN id {@code irc}.
      */
-    IRC("irc", 6667, "ircs", 6697, "irc");
+    IRC("irc", 6667, "ircs", 6697, "irc"),
+    /**
+     * FTP with {@code AUTH TLS}, RFC 959 + RFC 2228 + RFC 4217; ftps (implicit TLS) on 990. ALPN id {@code
+     * ftp} (IANA registry).
+     */
+    FTP("ftp", 21, "ftps", 990, "ftp");
 
     private final String scheme;
     private final int defaultPort;
@@ -86,7 +91,7 @@ public enum Protocol {
     /**
      * The protocol named by a URI scheme, plaintext or implicit: {@code smtp}, {@code submission},
      * {@code lmtp}, {@code imap}, {@code pop3}, {@code sieve}, {@code postgres}, {@code ldap}, {@code
-     * smtps}/{@code submissions}, {@code imaps}, {@code pop3s}, {@code ldaps}. {@code smtps} is an alias of
+     * smtps}/{@code submissions}, {@code imaps}, {@code pop3s}, {@code ldaps}, {@code ftp}/{@code ftps}. {@code smtps} is an alias of
      * {@code submissions} (RFC 8314 §7.3), {@code postgresql} of {@code postgres} (libpq accepts both).
      */
     public static Optional<Protocol> forScheme(String scheme) {

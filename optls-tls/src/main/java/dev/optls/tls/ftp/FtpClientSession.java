@@ -199,12 +199,31 @@ public final class FtpClientSession implements Closeable {
             FtpReply done = channel.reply();
             // RFC 959 §4.2: 226 closing data connection (transfer complete), or 250.
             if (done.code() != 226 && done.code() != 250) {
-                throw new FtpReplyException(command + " did not complete: " + done.summary(), done);
+                throw new FtpReplyException(
+                        command + " did not complete: " + done.summary() + hint(done, resumed), done);
             }
             return new FtpTransfer(bytes, dataProtected, version, resumed, closeNotify, done);
         } finally {
             data.close();
         }
+    }
+
+    /** What to change when a server refuses a data connection that did not resume the session. */
+    private String hint(FtpReply done, boolean resumed) {
+        if (done.code() != 522 || resumed || !dataProtected) {
+            return "";
+        }
+        String version = controlTls.map(TlsConnection::protocolVersion).orElse("");
+        if (version.equals("TLSv1.2")) {
+            // Observed with vsftpd 3.0.3: it sends TLS 1.2 tickets with a lifetime of 2^31-1 s, which JSSE
+            // discards (more than 7 days), and no session id; so there is nothing to resume.
+            return " (the data connection could not resume the TLS 1.2 session: the JDK discards session tickets"
+                    + " valid for more than 7 days, as vsftpd sends them; start Java with"
+                    + " -Djdk.tls.client.enableSessionTicketExtension=false so the server uses session ids, or"
+                    + " let the server use TLS 1.3)";
+        }
+        return " (the server requires the data connection to resume the control connection's TLS session and did"
+                + " not accept it)";
     }
 
     private TlsDataChannel layer(Socket data) throws IOException {

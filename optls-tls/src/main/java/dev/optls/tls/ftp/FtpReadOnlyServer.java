@@ -179,7 +179,7 @@ public final class FtpReadOnlyServer {
                     closeListener();
                     negotiation = Dialects.server(Protocol.FTP, options.afterUpgrade());
                 } else if (step instanceof Step.Completed c) {
-                    closeQuietly(socket);
+                    closeGracefully(socket);
                     return new ServerSession(Optional.empty(), Optional.of(c.result()), controlTls, Optional.empty());
                 } else if (step instanceof Step.Failed f) {
                     closeQuietly(socket);
@@ -453,6 +453,9 @@ public final class FtpReadOnlyServer {
                     }
                     tlsData.getOutputStream().write(content);
                     tlsData.getOutputStream().flush();
+                    // close_notify alone (truncation detection). A plain close() at TLS 1.3 would send
+                    // user_canceled first, which GnuTLS clients (lftp) report as a fatal alert.
+                    tlsData.shutdownOutput();
                 }
                 // SSLSocket.close() sent close_notify before closing TCP (truncation detection).
                 return report(command, true, version, resumed, "226 Transfer complete.");
@@ -483,6 +486,21 @@ public final class FtpReadOnlyServer {
             return c.getCreationTime() == d.getCreationTime();
         }
         return Arrays.equals(c.getId(), d.getId());
+    }
+
+    /**
+     * After QUIT: close_notify alone, then close. A plain close() at TLS 1.3 sends user_canceled first,
+     * which GnuTLS clients (lftp) report as a fatal alert.
+     */
+    private static void closeGracefully(Socket s) {
+        if (s instanceof javax.net.ssl.SSLSocket && !s.isClosed()) {
+            try {
+                s.shutdownOutput();
+            } catch (IOException ignored) {
+                // The peer may be gone already: closing is all that is left.
+            }
+        }
+        closeQuietly(s);
     }
 
     private static void closeQuietly(Socket s) {

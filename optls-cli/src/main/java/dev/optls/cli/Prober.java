@@ -50,6 +50,12 @@ public final class Prober {
 
     /** Runs the probe; never throws for anything the network or the server does. */
     public static ProbeReport probe(Target target, Options options) {
+        return probe(target, options, (session, tls) -> {});
+    }
+
+    /** Runs the probe and, while the connection is still open, {@code whileOpen} (e.g. an FTP listing). */
+    static ProbeReport probe(
+            Target target, Options options, java.util.function.BiConsumer<ClientSession, ClientTls> whileOpen) {
         long start = System.nanoTime();
         // Implicit TLS always runs TLS; at levels below ENCRYPT the certificate is simply not enforced.
         SecurityLevel tlsLevel =
@@ -64,6 +70,7 @@ public final class Prober {
                 new ClientOptions(options.level(), options.helloName(), target.implicitTls(), Limits.DEFAULT);
         StartTlsClient client = new StartTlsClient(target.protocol(), clientOptions, tls, options.timeouts());
         ClientSession session = client.connect(target.host(), target.port());
+        whileOpen.accept(session, tls);
         try {
             session.close();
         } catch (IOException ignored) {

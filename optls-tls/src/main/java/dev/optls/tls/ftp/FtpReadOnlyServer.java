@@ -377,11 +377,12 @@ public final class FtpReadOnlyServer {
             }
             // The Unix "ls -l" shape that FTP clients parse (RFC 959 leaves LIST's format open).
             return String.format(
-                    Locale.ROOT,
-                    "%s    1 ftp      ftp      %8d Jan 01  2026 %s\r\n",
-                    size < 0 ? "dr-xr-xr-x" : "-r--r--r--",
-                    Math.max(size, 0),
-                    name);
+                            Locale.ROOT,
+                            "%s    1 ftp      ftp      %8d Jan 01  2026 %s",
+                            size < 0 ? "dr-xr-xr-x" : "-r--r--r--",
+                            Math.max(size, 0),
+                            name)
+                    + "\r\n"; // RFC 959 §3.1.1.1: ASCII type lines end with CRLF on the wire, whatever the platform.
         }
 
         private int openListener() throws IOException {

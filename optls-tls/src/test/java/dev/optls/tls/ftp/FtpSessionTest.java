@@ -61,10 +61,15 @@ class FtpSessionTest {
     }
 
     private int start(FtpServerPolicy policy, TlsProfile profile, boolean implicit) throws IOException {
+        return start(policy, profile, implicit, true);
+    }
+
+    private int start(FtpServerPolicy policy, TlsProfile profile, boolean implicit, boolean required)
+            throws IOException {
         ServerTls serverTls =
                 ServerTls.create(CREDENTIAL.chain(), CREDENTIAL.privateKey(), Optional.of("ftp"), profile);
         ServerOptions options = ServerOptions.offering("ftp.test", Capabilities.of("EPSV", "UTF8"))
-                .withTlsRequired(true);
+                .withTlsRequired(required);
         FtpReadOnlyServer server =
                 new FtpReadOnlyServer(options, Optional.of(serverTls), TIMEOUTS, FILES, policy, data::add);
         listener = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
@@ -195,6 +200,30 @@ class FtpSessionTest {
             assertThatThrownBy(() -> ftp.list("/"))
                     .isInstanceOf(FtpReplyException.class)
                     .hasMessageContaining("521");
+        }
+    }
+
+    /** RFC 2228 §3 / protocols.md §8.3: a login made in plaintext does not survive AUTH TLS. */
+    @Test
+    void aPlaintextLoginIsForgottenAfterAuthTls() throws Exception {
+        int port = start(FtpServerPolicy.SECURE, TlsProfile.modern(), false, false);
+        try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            raw.setSoTimeout(10_000);
+            ControlChannel plain = new ControlChannel(raw, Limits.DEFAULT);
+            assertThat(plain.reply().code()).isEqualTo(220);
+            plain.send("USER anonymous");
+            assertThat(plain.reply().code()).isEqualTo(331);
+            plain.send("PASS x");
+            assertThat(plain.reply().code()).isEqualTo(230);
+            plain.send("AUTH TLS");
+            assertThat(plain.reply().code()).isEqualTo(234);
+            TlsConnection tls = clientTls(TlsProfile.modern()).layer(raw, "localhost", port, 10_000);
+            ControlChannel protectedChannel = new ControlChannel(tls.socket(), Limits.DEFAULT);
+            protectedChannel.send("PWD");
+            FtpReply pwd = protectedChannel.reply();
+            assertThat(pwd.code()).as(pwd.summary()).isEqualTo(530);
+            protectedChannel.send("QUIT");
+            assertThat(protectedChannel.reply().code()).isEqualTo(221);
         }
     }
 }

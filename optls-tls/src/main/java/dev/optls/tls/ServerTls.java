@@ -5,7 +5,6 @@ import dev.optls.core.FailureKind;
 import dev.optls.core.Phase;
 import dev.optls.tls.internal.Handshakes;
 import dev.optls.tls.internal.KeyMatch;
-import dev.optls.tls.internal.SelectionRecordingKeyManager;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.Socket;
@@ -23,7 +22,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.ExtendedSSLSession;
-import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
@@ -31,7 +29,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
  * The server side of TLS over an accepted socket, after the STARTTLS go-ahead has been flushed.
@@ -43,14 +40,11 @@ import javax.net.ssl.X509ExtendedKeyManager;
  */
 public final class ServerTls {
     private final SSLContext context;
-    private final SelectionRecordingKeyManager keyManager;
     private final Optional<String> alpn;
     private final TlsProfile profile;
 
-    private ServerTls(
-            SSLContext context, SelectionRecordingKeyManager keyManager, Optional<String> alpn, TlsProfile profile) {
+    private ServerTls(SSLContext context, Optional<String> alpn, TlsProfile profile) {
         this.context = context;
-        this.keyManager = keyManager;
         this.alpn = alpn;
         this.profile = profile;
     }
@@ -85,24 +79,12 @@ public final class ServerTls {
             store.setKeyEntry("server", key, password, chain.toArray(new Certificate[0]));
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(store, password);
-            SelectionRecordingKeyManager keyManager =
-                    new SelectionRecordingKeyManager((X509ExtendedKeyManager) kmf.getKeyManagers()[0]);
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(new KeyManager[] {keyManager}, null, null);
-            return new ServerTls(context, keyManager, alpn, profile);
+            context.init(kmf.getKeyManagers(), null, null);
+            return new ServerTls(context, alpn, profile);
         } catch (GeneralSecurityException | IOException e) {
             throw new TlsConfigException("cannot use the server certificate and key: " + e.getMessage(), e);
         }
-    }
-
-    /**
-     * Whether the handshake of {@code connection} (layered by this server) resumed an earlier session
-     * instead of presenting the certificate: JSSE has no such flag, so this records which handshakes chose
-     * a certificate. FTP servers use it to require that data connections resume the control connection's
-     * session (RFC 4217 §10.2).
-     */
-    public boolean resumed(TlsConnection connection) {
-        return !keyManager.choseCertificateFor(connection.socket());
     }
 
     /** A server from PEM files: the chain (leaf first) and the private key. */

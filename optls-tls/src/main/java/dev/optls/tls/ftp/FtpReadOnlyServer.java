@@ -434,13 +434,14 @@ public final class FtpReadOnlyServer {
                     return report(command, false, "", false, "226 Transfer complete.");
                 }
                 TlsConnection dataTls;
+                long handshakeStart = System.currentTimeMillis();
                 try {
                     dataTls = tls.orElseThrow().layer(data, ByteBuffer.allocate(0), millis(timeouts.handshake()));
                 } catch (TlsHandshakeException e) {
                     // RFC 4217 §10.2 / §12: 522 for a failed data-connection TLS negotiation.
                     return report(command, true, "", false, "522 TLS negotiation on the data connection failed.");
                 }
-                boolean resumed = sameSession(controlTls.orElseThrow(), dataTls);
+                boolean resumed = sameSession(controlTls.orElseThrow(), dataTls, handshakeStart);
                 String version = dataTls.protocolVersion();
                 try (Socket tlsData = dataTls.socket()) {
                     if (!resumed && policy.requireSessionReuse()) {
@@ -472,21 +473,19 @@ public final class FtpReadOnlyServer {
     }
 
     /**
-     * Whether {@code data} resumed {@code control}'s session. JSSE has no such flag: {@link
-     * ServerTls#resumed} says whether a session was resumed at all; TLS ≤ 1.2 then compares session ids;
-     * TLS 1.3 sessions get a new id on resumption, but JSSE keeps the creation time of the session the PSK
-     * came from, which is the best link to the control session JSSE offers.
+     * Whether {@code data} resumed {@code control}'s session; JSSE has no such flag. The same session id
+     * (TLS ≤ 1.2 resumption by id), or the same creation time, older than the data handshake: JSSE gives a
+     * resumed session (TLS 1.3 PSK, session tickets) a new id but keeps the creation time of the session it
+     * resumes, while a full handshake creates its session during the data handshake. (Whether a certificate
+     * was chosen is no signal: JDK 25 consults the key manager on resumption too.)
      */
-    private boolean sameSession(TlsConnection control, TlsConnection data) {
-        if (!tls.orElseThrow().resumed(data)) {
-            return false;
-        }
+    private static boolean sameSession(TlsConnection control, TlsConnection data, long handshakeStart) {
         SSLSession c = control.socket().getSession();
         SSLSession d = data.socket().getSession();
-        if ("TLSv1.3".equals(d.getProtocol())) {
-            return c.getCreationTime() == d.getCreationTime();
+        if (c.getId().length > 0 && Arrays.equals(c.getId(), d.getId())) {
+            return true;
         }
-        return Arrays.equals(c.getId(), d.getId());
+        return d.getCreationTime() == c.getCreationTime() && d.getCreationTime() < handshakeStart;
     }
 
     /**

@@ -14,6 +14,7 @@ PACKAGES="$PACKAGES inn2"
 PACKAGES="$PACKAGES inspircd"
 PACKAGES="$PACKAGES gnutls-bin"
 PACKAGES="$PACKAGES prosody"
+PACKAGES="$PACKAGES vsftpd lftp libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -27,6 +28,24 @@ if [ ! -x /usr/sbin/policy-rc.d ] || ! grep -q "exit 101" /usr/sbin/policy-rc.d 
     printf '#!/bin/sh\n# installed by optls scripts/install-peers.sh: no daemon starts from package scripts\nexit 101\n' \
         | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod 755 /usr/sbin/policy-rc.d
+fi
+
+# vsftpd and proftpd-core conflict (both provide ftp-server), so ProFTPD (proftpd-core + proftpd-mod-crypto
+# for mod_tls) is unpacked, not installed, under /opt/optls-peers/proftpd; its libraries come with PACKAGES.
+PROFTPD_ROOT=/opt/optls-peers/proftpd
+if [ ! -x "$PROFTPD_ROOT/usr/sbin/proftpd" ] || [ ! -f "$PROFTPD_ROOT/usr/lib/proftpd/mod_tls.so" ]; then
+    say "unpacking proftpd-core and proftpd-mod-crypto into $PROFTPD_ROOT (they conflict with vsftpd)"
+    debs=$(mktemp -d)
+    chmod 777 "$debs"
+    if ! (cd "$debs" && apt-get download -qq proftpd-core proftpd-mod-crypto >/dev/null 2>&1); then
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        (cd "$debs" && apt-get download -qq proftpd-core proftpd-mod-crypto >/dev/null 2>&1)
+    fi
+    $SUDO mkdir -p "$PROFTPD_ROOT"
+    for deb in "$debs"/*.deb; do
+        $SUDO dpkg-deb -x "$deb" "$PROFTPD_ROOT"
+    done
+    rm -rf "$debs"
 fi
 
 missing=""

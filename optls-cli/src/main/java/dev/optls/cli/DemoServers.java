@@ -13,6 +13,9 @@ import dev.optls.tls.blocking.CommandHandler;
 import dev.optls.tls.blocking.ServerSession;
 import dev.optls.tls.blocking.StartTlsServer;
 import dev.optls.tls.blocking.Timeouts;
+import dev.optls.tls.ftp.FtpFiles;
+import dev.optls.tls.ftp.FtpReadOnlyServer;
+import dev.optls.tls.ftp.FtpServerPolicy;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -104,6 +107,10 @@ public final class DemoServers implements Closeable {
                 : Optional.of(ServerTls.create(
                         credential.chain(), credential.privateKey(), protocol.alpn(), TlsProfile.modern()));
         ServerOptions options = options(protocol, kind);
+        if (protocol == Protocol.FTP) {
+            addFtp(listener, kind, tls, options);
+            return;
+        }
         StartTlsServer startTls = new StartTlsServer(
                 protocol,
                 options,
@@ -122,6 +129,37 @@ public final class DemoServers implements Closeable {
                             session.close();
                         } catch (IOException ignored) {
                             // Closing a finished connection: nothing to report.
+                        }
+                    });
+                } catch (IOException e) {
+                    return; // listener closed
+                }
+            }
+        });
+    }
+
+    /** FTP: a read-only server with protected, session-resuming data channels, so {@code --list} works. */
+    private void addFtp(ServerSocket listener, Kind kind, Optional<ServerTls> tls, ServerOptions options) {
+        FtpReadOnlyServer ftp = new FtpReadOnlyServer(
+                options,
+                tls,
+                new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(10)),
+                FtpFiles.of(java.util.Map.of(
+                        "/pub/hello.txt",
+                                "hello from the optls demo\n".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        "/pub/README",
+                                "a read-only demo FTP server\n".getBytes(java.nio.charset.StandardCharsets.UTF_8))),
+                FtpServerPolicy.SECURE,
+                data -> {});
+        pool.execute(() -> {
+            while (!listener.isClosed()) {
+                try {
+                    Socket accepted = listener.accept();
+                    pool.execute(() -> {
+                        if (kind == Kind.IMPLICIT) {
+                            ftp.serveImplicit(accepted);
+                        } else {
+                            ftp.serve(accepted);
                         }
                     });
                 } catch (IOException e) {
@@ -164,6 +202,11 @@ public final class DemoServers implements Closeable {
                 plain = Capabilities.of("READER", "LIST ACTIVE NEWSGROUPS");
                 tls = Capabilities.of("READER", "LIST ACTIVE NEWSGROUPS", "AUTHINFO USER");
             }
+            case FTP -> {
+                // The dialect adds AUTH TLS (while offered), PBSZ and PROT.
+                plain = Capabilities.of("EPSV", "PASV", "SIZE", "UTF8");
+                tls = Capabilities.of("EPSV", "PASV", "SIZE", "UTF8");
+            }
             case SIEVE -> {
                 plain = Capabilities.of("IMPLEMENTATION optls demo", "SIEVE fileinto reject envelope", "VERSION 1.0");
                 tls = Capabilities.of(
@@ -191,6 +234,7 @@ public final class DemoServers implements Closeable {
             case SIEVE -> "NO \"" + c.verb() + " is not part of the optls demo\"";
             case NNTP -> "502 " + c.verb() + " is not part of the optls demo";
             case IRC -> ":" + SERVER_NAME + " 421 * " + c.verb() + " :Not part of the optls demo";
+            case FTP -> "502 " + c.verb() + " is not part of the optls demo";
             // Binary replies: the demo takes the connection over and closes it.
             case POSTGRES, LDAP, MYSQL -> CommandHandler.HAND_OVER;
             // RFC 6120 §4.9.3.21: a stream error ends the demo stream politely.

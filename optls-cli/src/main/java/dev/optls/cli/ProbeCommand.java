@@ -2,6 +2,8 @@ package dev.optls.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.optls.core.Protocol;
 import dev.optls.core.SecurityLevel;
 import dev.optls.tls.TlsConfigException;
 import dev.optls.tls.TrustAnchors;
@@ -26,10 +28,10 @@ import picocli.CommandLine.Parameters;
                     + " advertised before and after TLS, the TLS parameters and the certificate.",
             "",
             "Schemes: smtp (25), submission (587), lmtp (24), imap (143), pop3 (110), sieve (4190),"
-                    + " nntp (119), irc (6667), postgres (5432), mysql (3306), ldap (389),"
+                    + " nntp (119), irc (6667), postgres (5432), mysql (3306), ldap (389), ftp (21),"
                     + " xmpp (5222), xmpp-server (5269);"
                     + " implicit TLS: smtps/submissions (465), imaps (993), pop3s (995), nntps (563), ircs (6697), ldaps (636),"
-                    + " xmpps (5223)."
+                    + " ftps (990), xmpps (5223)."
         },
         footer = ExitCodes.HELP)
 public final class ProbeCommand implements Callable<Integer> {
@@ -84,6 +86,29 @@ public final class ProbeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object instead of text")
     boolean json;
 
+    @Option(
+            names = "--list",
+            arity = "0..1",
+            fallbackValue = "",
+            paramLabel = "PATH",
+            description = "ftp/ftps only: log in, PBSZ 0 + PROT P, and list PATH (default: the login directory) over"
+                    + " a TLS data channel that resumes the control connection's session")
+    String list;
+
+    @Option(
+            names = "--user",
+            defaultValue = "anonymous",
+            paramLabel = "NAME",
+            description = "ftp/ftps --list: login name (default: ${DEFAULT-VALUE})")
+    String user;
+
+    @Option(
+            names = "--password",
+            defaultValue = "optls@",
+            paramLabel = "SECRET",
+            description = "ftp/ftps --list: password (default: ${DEFAULT-VALUE}, as for anonymous FTP)")
+    String password;
+
     @Override
     public Integer call() throws Exception {
         Target target;
@@ -107,6 +132,11 @@ public final class ProbeCommand implements Callable<Integer> {
         } catch (TlsConfigException e) {
             throw new Main.UsageException(e.getMessage());
         }
+        if (list != null && target.protocol() != Protocol.FTP) {
+            throw new Main.UsageException("--list is for ftp:// and ftps:// only");
+        }
+        Timeouts timeouts = Timeouts.all(Duration.ofSeconds(timeoutSeconds));
+        FtpListing[] listing = new FtpListing[1];
         ProbeReport report = Prober.probe(
                 target,
                 new Prober.Options(
@@ -114,16 +144,33 @@ public final class ProbeCommand implements Callable<Integer> {
                         trust,
                         Optional.ofNullable(serverName),
                         ehlo,
-                        Timeouts.all(Duration.ofSeconds(timeoutSeconds)),
-                        Optional.ofNullable(xmppTo)));
+                        timeouts,
+                        Optional.ofNullable(xmppTo)),
+                (session, tls) -> {
+                    if (list != null) {
+                        listing[0] = FtpListing.run(session, tls, timeouts, list, user, password);
+                    }
+                });
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(jsonMapper().writeValueAsString(report));
+            if (listing[0] == null) {
+                out.println(jsonMapper().writeValueAsString(report));
+            } else {
+                ObjectNode node = jsonMapper().valueToTree(report);
+                node.set("listing", jsonMapper().valueToTree(listing[0]));
+                out.println(jsonMapper().writeValueAsString(node));
+            }
         } else {
             out.print(TextReport.render(report));
+            if (listing[0] != null) {
+                out.print(listing[0].render());
+            }
         }
         out.flush();
-        return Prober.exitCode(report);
+        int code = Prober.exitCode(report);
+        return code == ExitCodes.OK && listing[0] != null && listing[0].error() != null
+                ? ExitCodes.PEER_VIOLATION
+                : code;
     }
 
     static SecurityLevel parseLevel(String text) {

@@ -63,6 +63,12 @@ public final class Prober {
 
     /** Runs the probe; never throws for anything the network or the server does. */
     public static ProbeReport probe(Target target, Options options) {
+        return probe(target, options, (session, tls) -> {});
+    }
+
+    /** Runs the probe and, while the connection is still open, {@code whileOpen} (e.g. an FTP listing). */
+    static ProbeReport probe(
+            Target target, Options options, java.util.function.BiConsumer<ClientSession, ClientTls> whileOpen) {
         long start = System.nanoTime();
         // Implicit TLS always runs TLS; at levels below ENCRYPT the certificate is simply not enforced.
         SecurityLevel tlsLevel =
@@ -80,6 +86,7 @@ public final class Prober {
                 options.level(), options.helloName(), target.implicitTls(), Limits.DEFAULT, options.serviceDomain());
         StartTlsClient client = new StartTlsClient(target.protocol(), clientOptions, tls, options.timeouts());
         ClientSession session = client.connect(target.host(), target.port());
+        whileOpen.accept(session, tls);
         try {
             session.close();
         } catch (IOException ignored) {

@@ -149,7 +149,7 @@ class ProbeCommandTest {
         assertThat(r.get("outcome").asText()).isEqualTo("tls");
         assertThat(r.get("protocol").asText()).isEqualTo(protocol.scheme());
         switch (protocol) {
-            case SMTP, SUBMISSION, LMTP, IMAP, POP3, SIEVE, NNTP, IRC, XMPP, XMPP_SERVER -> {
+            case SMTP, SUBMISSION, LMTP, IMAP, POP3, SIEVE, NNTP, IRC, XMPP, XMPP_SERVER, FTP -> {
                 // Protocols with a capability list: the upgrade is offered before TLS and never after.
                 String upgrade = protocol == Protocol.POP3
                         ? "STLS"
@@ -157,7 +157,7 @@ class ProbeCommandTest {
                                 ? "tls"
                                 : protocol == Protocol.XMPP || protocol == Protocol.XMPP_SERVER
                                         ? "starttls"
-                                        : "STARTTLS";
+                                        : protocol == Protocol.FTP ? "AUTH TLS" : "STARTTLS";
                 assertThat(strings(r.at("/capabilities/before"))).contains(upgrade);
                 assertThat(strings(r.at("/capabilities/after"))).isNotEmpty().doesNotContain(upgrade);
             }
@@ -169,6 +169,62 @@ class ProbeCommandTest {
                 assertThat(strings(r.at("/capabilities/after"))).isEmpty();
             }
         }
+    }
+
+    @Test
+    void ftpListRunsOverAProtectedDataChannelThatResumesTheControlSession() throws IOException {
+        CliRun run = probe(
+                uri(Protocol.FTP, DemoServers.Kind.STARTTLS),
+                "--ca",
+                ca.toString(),
+                "--servername",
+                "localhost",
+                "--list",
+                "/pub",
+                "--json");
+
+        assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(ExitCodes.OK);
+        JsonNode r = json(run);
+        assertThat(r.get("outcome").asText()).isEqualTo("tls");
+        assertThat(r.at("/listing/error").isNull()).as(r.toString()).isTrue();
+        assertThat(r.at("/listing/dataTls").asBoolean()).isTrue();
+        assertThat(r.at("/listing/sessionResumed").asBoolean()).isTrue();
+        assertThat(r.at("/listing/closeNotify").asBoolean()).isTrue();
+        assertThat(strings(r.at("/listing/lines")))
+                .anySatisfy(l -> assertThat(l).endsWith(" hello.txt"));
+    }
+
+    @Test
+    void ftpListAsTextOverImplicitFtps() {
+        CliRun run = probe(
+                uri(Protocol.FTP, DemoServers.Kind.IMPLICIT),
+                "--ca",
+                ca.toString(),
+                "--servername",
+                "localhost",
+                "--list");
+
+        assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(ExitCodes.OK);
+        assertThat(run.out())
+                .contains("FTP listing of the login directory as anonymous")
+                .contains("control session resumed: yes")
+                .contains(" pub");
+    }
+
+    @Test
+    void ftpListInPlaintextAtMayWithoutTls() {
+        CliRun run = probe(uri(Protocol.FTP, DemoServers.Kind.NO_STARTTLS), "--level", "may", "--list", "/pub");
+
+        assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(ExitCodes.OK);
+        assertThat(run.out()).contains("data channel: plaintext").contains("hello.txt");
+    }
+
+    @Test
+    void listIsForFtpOnly() {
+        CliRun run = probe(uri(Protocol.IMAP, DemoServers.Kind.STARTTLS), "--list");
+
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err()).contains("--list is for ftp:// and ftps:// only");
     }
 
     @ParameterizedTest

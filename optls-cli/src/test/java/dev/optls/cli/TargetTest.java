@@ -66,6 +66,14 @@ class TargetTest {
     }
 
     @Test
+    void ftpAndImplicitFtps() {
+        assertThat(Target.parse("ftp://ftp.example.org").port()).isEqualTo(21);
+        Target t = Target.parse("ftps://ftp.example.org");
+        assertThat(t.port()).isEqualTo(990);
+        assertThat(t.implicitTls()).isTrue();
+    }
+
+    @Test
     void ipv4Literal() {
         Target t = Target.parse("pop3://127.0.0.1:1110");
 
@@ -74,7 +82,7 @@ class TargetTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"http://mx.example.org", "ftp://mx.example.org:21", "smtpx://mx.example.org"})
+    @ValueSource(strings = {"http://mx.example.org", "gopher://mx.example.org:70", "smtpx://mx.example.org"})
     void unknownSchemeListsTheKnownOnes(String uri) {
         assertThatThrownBy(() -> Target.parse(uri))
                 .isInstanceOf(IllegalArgumentException.class)

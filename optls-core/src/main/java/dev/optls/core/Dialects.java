@@ -1,5 +1,7 @@
 package dev.optls.core;
 
+import dev.optls.core.ftp.FtpClient;
+import dev.optls.core.ftp.FtpServer;
 import dev.optls.core.imap.ImapClient;
 import dev.optls.core.imap.ImapServer;
 import dev.optls.core.irc.IrcClient;
@@ -38,6 +40,7 @@ public final class Dialects {
             case NNTP -> new NntpClient(options);
             case IRC -> new IrcClient(options);
             case XMPP, XMPP_SERVER -> new XmppClient(protocol, options);
+            case FTP -> new FtpClient(options);
         };
     }
 
@@ -54,6 +57,7 @@ public final class Dialects {
             case NNTP -> new NntpServer(options);
             case IRC -> new IrcServer(options);
             case XMPP, XMPP_SERVER -> new XmppServer(protocol, options);
+            case FTP -> new FtpServer(options);
         };
     }
 }

@@ -53,7 +53,12 @@ public enum Protocol {
      * XMPP server-to-server, RFC 6120 §5 STARTTLS on 5269. Direct TLS for s2s (XEP-0368 {@code
      * _xmpps-server._tcp}) has no fixed port, so there is no implicit scheme. ALPN id {@code xmpp-server}.
      */
-    XMPP_SERVER("xmpp-server", 5269, null, 0, "xmpp-server");
+    XMPP_SERVER("xmpp-server", 5269, null, 0, "xmpp-server"),
+    /**
+     * FTP with {@code AUTH TLS}, RFC 959 + RFC 2228 + RFC 4217; ftps (implicit TLS) on 990. ALPN id {@code
+     * ftp} (IANA registry).
+     */
+    FTP("ftp", 21, "ftps", 990, "ftp");
 
     private final String scheme;
     private final int defaultPort;
@@ -97,7 +102,7 @@ public enum Protocol {
     /**
      * The protocol named by a URI scheme, plaintext or implicit: {@code smtp}, {@code submission},
      * {@code lmtp}, {@code imap}, {@code pop3}, {@code sieve}, {@code postgres}, {@code ldap}, {@code
-     * smtps}/{@code submissions}, {@code imaps}, {@code pop3s}, {@code ldaps}. {@code smtps} is an alias of
+     * smtps}/{@code submissions}, {@code imaps}, {@code pop3s}, {@code ldaps}, {@code ftp}/{@code ftps}. {@code smtps} is an alias of
      * {@code submissions} (RFC 8314 §7.3), {@code postgresql} of {@code postgres} (libpq accepts both).
      */
     public static Optional<Protocol> forScheme(String scheme) {

@@ -37,6 +37,9 @@ final class Relaying {
             case MYSQL ->
                 "a MySQL client authenticates against the scramble in the server's greeting, which the gateway "
                         + "would have to take from the backend before greeting";
+            case FTP ->
+                "its data connections need their own TLS termination and PASV/EPSV rewriting, which the gateway "
+                        + "does not do yet";
             default -> supportedSchemes().contains(protocol.scheme()) ? "" : "not implemented";
         };
     }

@@ -5,6 +5,7 @@ import dev.optls.core.Failure;
 import dev.optls.core.FailureKind;
 import dev.optls.core.Phase;
 import dev.optls.core.SecurityLevel;
+import dev.optls.tls.internal.HandshakeDeadline;
 import dev.optls.tls.internal.Handshakes;
 import dev.optls.tls.internal.RecordingTrustManager;
 import dev.optls.tls.internal.ServerChainTrustManager;
@@ -15,9 +16,12 @@ import java.security.GeneralSecurityException;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.WeakHashMap;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLContext;
@@ -44,6 +48,9 @@ public final class ClientTls {
     private final ReferenceIdentity serverName;
     private final Optional<String> alpn;
     private final TlsProfile profile;
+    // The context of every connection this client layered, for data channels that must resume its session
+    // (FTP, RFC 4217 §10.2). Weak keys: an entry goes away with its control socket.
+    private final Map<SSLSocket, Scope> contexts = Collections.synchronizedMap(new WeakHashMap<>());
 
     private ClientTls(
             SecurityLevel level,
@@ -129,7 +136,9 @@ public final class ClientTls {
         ServerChainTrustManager trustManager = trustManager();
         SSLSocket socket;
         try {
-            socket = (SSLSocket) context(trustManager).getSocketFactory().createSocket(plain, host, port, true);
+            SSLContext context = context(trustManager);
+            socket = (SSLSocket) context.getSocketFactory().createSocket(plain, host, port, true);
+            contexts.put(socket, new Scope(context, trustManager));
         } catch (IOException e) {
             Handshakes.closeQuietly(plain);
             throw new TlsHandshakeException(
@@ -289,6 +298,65 @@ public final class ClientTls {
                 serverName.sniHostName(),
                 chain,
                 Optional.of(verification));
+    }
+
+    /** The context of one layered connection and the trust manager that checked its server. */
+    private record Scope(SSLContext context, ServerChainTrustManager trustManager) {}
+
+    /**
+     * Layers TLS over a second connection to the same server that must resume the TLS session of {@code
+     * control}: an FTP data connection (RFC 4217 §10.2; vsftpd {@code require_ssl_reuse}, ProFTPD and
+     * FileZilla Server refuse fresh sessions). The handshake runs on an {@link javax.net.ssl.SSLEngine} of
+     * the control connection's context, created for the control connection's peer host and port, which is
+     * how JSSE finds the session to offer (protocols.md §8.3). If the server does not resume, the full
+     * handshake checks the certificate as strictly as {@link #layer} did.
+     *
+     * <p>For TLS 1.3 the control connection must have read the server's NewSessionTicket first: do one
+     * command/reply round trip over TLS before opening a data connection.
+     *
+     * @param control a connection this client layered
+     * @param plainData the connected data socket
+     * @param handshakeTimeoutMillis how long the whole handshake may take
+     * @throws TlsHandshakeException if the handshake failed; {@code plainData} is then closed
+     * @throws IllegalArgumentException if {@code control} was not layered by this client
+     */
+    public TlsDataChannel layerDataChannel(TlsConnection control, Socket plainData, int handshakeTimeoutMillis)
+            throws TlsHandshakeException {
+        Scope scope = contexts.get(control.socket());
+        if (scope == null) {
+            throw new IllegalArgumentException("the control connection was not layered by this ClientTls");
+        }
+        SSLSession controlSession = control.socket().getSession();
+        String peer = plainData.getInetAddress().getHostAddress() + ":" + plainData.getPort();
+        SSLEngine engine = scope.context().createSSLEngine(controlSession.getPeerHost(), controlSession.getPeerPort());
+        engine.setUseClientMode(true);
+        engine.setSSLParameters(parameters(engine.getSSLParameters()));
+        HandshakeDeadline deadline = HandshakeDeadline.start(plainData, handshakeTimeoutMillis);
+        TlsDataChannel channel;
+        try {
+            int previous = plainData.getSoTimeout();
+            plainData.setSoTimeout(handshakeTimeoutMillis);
+            int checksBefore = scope.trustManager().checks();
+            channel = new TlsDataChannel(plainData, engine);
+            channel.handshake();
+            // No certificate was checked: the server resumed, and the only session this context holds for
+            // the control connection's peer is the control connection's.
+            channel.markResumed(scope.trustManager().checks() == checksBefore);
+            plainData.setSoTimeout(previous);
+        } catch (IOException e) {
+            Handshakes.closeQuietly(plainData);
+            throw new TlsHandshakeException(
+                    Handshakes.genericFailure(
+                            new Handshakes.HandshakeIoException(
+                                    e, deadline.expired() || e instanceof java.net.SocketTimeoutException),
+                            peer + " (data connection)",
+                            handshakeTimeoutMillis),
+                    Optional.empty(),
+                    e);
+        } finally {
+            deadline.close();
+        }
+        return channel;
     }
 
     private static List<X509Certificate> peerChain(SSLSession session) {

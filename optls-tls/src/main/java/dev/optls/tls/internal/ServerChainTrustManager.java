@@ -20,6 +20,7 @@ public abstract sealed class ServerChainTrustManager extends X509ExtendedTrustMa
     private final ReferenceIdentity identity;
     private volatile List<X509Certificate> chain = List.of();
     private volatile Verification verification;
+    private final java.util.concurrent.atomic.AtomicInteger checks = new java.util.concurrent.atomic.AtomicInteger();
 
     ServerChainTrustManager(ChainVerifier verifier, ReferenceIdentity identity) {
         this.verifier = verifier;
@@ -39,7 +40,16 @@ public abstract sealed class ServerChainTrustManager extends X509ExtendedTrustMa
     /** Called with each verification; throws to abort the handshake. */
     abstract void decide(Verification result) throws CertificateException;
 
+    /**
+     * How many server certificates this trust manager has checked. A handshake that adds none resumed a
+     * session: the server sent no Certificate message (RFC 8446 §2.2, RFC 5246 §7.3).
+     */
+    public int checks() {
+        return checks.get();
+    }
+
     private void record(X509Certificate[] presented, ChainVerifier.PkixCheck check) throws CertificateException {
+        checks.incrementAndGet();
         chain = presented == null ? List.of() : List.of(presented);
         Verification result = verifier.verify(presented, identity, check);
         verification = result;

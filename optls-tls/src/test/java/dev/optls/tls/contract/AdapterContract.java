@@ -114,6 +114,10 @@ public abstract class AdapterContract {
             // MySQL: the greeting text is the server version; the dialect adds CLIENT_SSL itself.
             return ServerOptions.offering("localhost", Capabilities.NONE).withGreeting("8.0.36-optls");
         }
+        if (protocol == Protocol.FTP) {
+            // FTP (RFC 4217 §6): the dialect adds AUTH TLS, PBSZ and PROT to FEAT itself.
+            return ServerOptions.offering("localhost", Capabilities.of("EPSV", "UTF8"));
+        }
         if (protocol == Protocol.XMPP || protocol == Protocol.XMPP_SERVER) {
             // XMPP stream features (RFC 6120 §4.3); the dialect adds <starttls/> itself.
             return ServerOptions.offering("localhost", Capabilities.of("dialback"))
@@ -239,7 +243,8 @@ public abstract class AdapterContract {
                 "POP3|CAPA\\r\\n|STLS\\r\\nCAPA\\r\\n",
                 "POP3|CAPA\\r\\n|STLS\\r\\nUSER u\\r\\n",
                 "SIEVE|CAPABILITY\\r\\n|STARTTLS\\r\\nAUTHENTICATE \"PLAIN\" \"AHUAcA==\"\\r\\n",
-                "SIEVE|CAPABILITY\\r\\n|STARTTLS\\r\\nPUTSCRIPT \"x\" {5+}\\r\\nkeep;\\r\\n"
+                "SIEVE|CAPABILITY\\r\\n|STARTTLS\\r\\nPUTSCRIPT \"x\" {5+}\\r\\nkeep;\\r\\n",
+                "FTP|FEAT\\r\\n|AUTH TLS\\r\\nUSER u\\r\\n"
             })
     void serverNeverAnswersCommandsInjectedWithTheUpgrade(Protocol protocol, String hello, String attack)
             throws Exception {
@@ -255,7 +260,7 @@ public abstract class AdapterContract {
             out.write(unescape(attack)); // one write: the upgrade command and the injected commands
             out.flush();
             String goAhead = readLine(in);
-            assertThat(goAhead).matches("(220 .*|b OK .*|\\+OK .*|OK .*)");
+            assertThat(goAhead).matches("(220 .*|234 .*|b OK .*|\\+OK .*|OK .*)");
             // The server's TLS engine may already have rejected the injected bytes: then what follows the
             // go-ahead is a TLS alert record (type 21), never a plaintext reply to an injected command.
             Thread.sleep(300);
@@ -285,7 +290,8 @@ public abstract class AdapterContract {
                 "SMTP|220 mx ESMTP\\r\\n|250-mx\\r\\n250 STARTTLS\\r\\n|220 Ready\\r\\n250-X",
                 "POP3|+OK ready\\r\\n|+OK\\r\\nSTLS\\r\\n.\\r\\n|+OK Begin TLS\\r\\n+OK\\r\\nPLAIN\\r\\nLOGIN\\r\\n.\\r\\n",
                 "IMAP|* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\\r\\n||a001 OK begin TLS\\r\\nB OK answer future login command\\r\\n",
-                "SIEVE|\"IMPLEMENTATION\" \"x\"\\r\\n\"STARTTLS\"\\r\\nOK\\r\\n||OK\\r\\n\"SASL\" \"PLAIN\"\\r\\nOK\\r\\n"
+                "SIEVE|\"IMPLEMENTATION\" \"x\"\\r\\n\"STARTTLS\"\\r\\nOK\\r\\n||OK\\r\\n\"SASL\" \"PLAIN\"\\r\\nOK\\r\\n",
+                "FTP|220 ftp\\r\\n|211-Features:\\r\\n AUTH TLS\\r\\n211 End\\r\\n|234 go\\r\\n230 Login successful.\\r\\n"
             })
     void clientAbortsOnBytesAfterTheGoAhead(Protocol protocol, String greeting, String capabilities, String goAhead)
             throws Exception {
@@ -434,6 +440,9 @@ public abstract class AdapterContract {
     private static String upgradeKeyword(Protocol protocol) {
         if (protocol == Protocol.IRC) {
             return "tls"; // IRCv3 tls extension
+        }
+        if (protocol == Protocol.FTP) {
+            return "AUTH"; // FEAT line "AUTH TLS" (RFC 4217 §6)
         }
         return protocol == Protocol.POP3 ? "STLS" : protocol == Protocol.MYSQL ? "CLIENT_SSL" : "STARTTLS";
     }

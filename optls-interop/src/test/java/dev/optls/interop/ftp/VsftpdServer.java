@@ -1,0 +1,107 @@
+package dev.optls.interop.ftp;
+
+import dev.optls.interop.peers.Peers;
+import dev.optls.testkit.Credential;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A private vsftpd 3 on 127.0.0.1 and a free high port, with its own config, anonymous read-only root,
+ * secure_chroot_dir and log in a temporary directory, run in the foreground ({@code background=NO}) and
+ * killed (with its per-connection children) on {@link #close()}.
+ *
+ * <p>With TLS: {@code ssl_enable=YES}, anonymous logins and data forced over TLS ({@code
+ * force_anon_logins_ssl}, {@code force_anon_data_ssl}) and {@code require_ssl_reuse=YES}. {@code
+ * maxTls12} caps OpenSSL at TLS 1.2 through {@code OPENSSL_CONF} (vsftpd 3.0.3 has no option for it).
+ */
+final class VsftpdServer implements AutoCloseable {
+    static final byte[] HELLO = "hello from vsftpd\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final Peers.PeerDirectory dir = Peers.tempDir("vsftpd");
+    private final int port = Peers.freePort();
+    private final Process process;
+
+    VsftpdServer(Credential credential, boolean tls, boolean maxTls12) {
+        Peers.requireCommand("vsftpd", "vsftpd");
+        Path d = dir.path();
+        try {
+            Path root = dir.mkdir("root");
+            Path pub = Files.createDirectories(root.resolve("pub"));
+            Files.write(pub.resolve("hello.txt"), HELLO);
+            Path empty = dir.mkdir("empty");
+            StringBuilder conf = new StringBuilder()
+                    .append("listen=YES\nlisten_ipv6=NO\nbackground=NO\n")
+                    .append("listen_address=" + Peers.LOOPBACK + "\nlisten_port=" + port + "\n")
+                    .append("anonymous_enable=YES\nno_anon_password=YES\nanon_root=" + root + "\n")
+                    .append("local_enable=NO\nwrite_enable=NO\n")
+                    .append("pasv_enable=YES\npasv_address=" + Peers.LOOPBACK + "\n")
+                    .append("seccomp_sandbox=NO\nsecure_chroot_dir=" + empty + "\n")
+                    .append("vsftpd_log_file=" + d.resolve("vsftpd.log") + "\nxferlog_enable=YES\n")
+                    .append("log_ftp_protocol=YES\ndebug_ssl=YES\n");
+            if (tls) {
+                Credential.PemPaths pem = credential.writePem(d, "localhost");
+                conf.append("ssl_enable=YES\nallow_anon_ssl=YES\n")
+                        .append("force_anon_logins_ssl=YES\nforce_anon_data_ssl=YES\n")
+                        .append("force_local_logins_ssl=YES\nforce_local_data_ssl=YES\n")
+                        .append("require_ssl_reuse=YES\nssl_tlsv1=YES\nssl_sslv2=NO\nssl_sslv3=NO\n")
+                        // vsftpd 3.0.3's default ssl_ciphers is DES-CBC3-SHA: no TLS 1.2 suite in common.
+                        .append("ssl_ciphers=HIGH\n")
+                        .append("rsa_cert_file=" + pem.chain() + "\nrsa_private_key_file=" + pem.privateKey() + "\n");
+            } else {
+                conf.append("ssl_enable=NO\n");
+            }
+            Files.writeString(d.resolve("vsftpd.conf"), conf.toString());
+            Files.writeString(
+                    d.resolve("openssl.cnf"),
+                    "openssl_conf = openssl_init\n[openssl_init]\nssl_conf = ssl_sect\n[ssl_sect]\n"
+                            + "system_default = system_default_sect\n[system_default_sect]\nMaxProtocol = TLSv1.2\n");
+            ProcessBuilder builder = new ProcessBuilder(
+                            List.of("vsftpd", d.resolve("vsftpd.conf").toString()))
+                    .directory(d.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(d.resolve("stdout.txt").toFile());
+            if (maxTls12) {
+                builder.environment()
+                        .put("OPENSSL_CONF", d.resolve("openssl.cnf").toString());
+            }
+            process = builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start vsftpd", e);
+        }
+        try {
+            Peers.awaitPort(Peers.LOOPBACK, port, Duration.ofSeconds(15));
+        } catch (RuntimeException e) {
+            String output = Peers.readIfExists(d.resolve("stdout.txt")) + Peers.readIfExists(d.resolve("vsftpd.log"));
+            close();
+            throw new IllegalStateException("vsftpd did not come up: " + output, e);
+        }
+    }
+
+    int port() {
+        return port;
+    }
+
+    /** The server's protocol log (commands, replies, {@code SSL ... reused} lines). */
+    String log() {
+        return Peers.readIfExists(dir.resolve("vsftpd.log"));
+    }
+
+    /** {@code vsftpd 3.0.3-13+b2} (vsftpd -v needs a terminal, so the Debian package version is used). */
+    static String version() {
+        return "vsftpd "
+                + Peers.run(Duration.ofSeconds(10), "dpkg-query", "-W", "-f=${Version}", "vsftpd")
+                        .output()
+                        .strip();
+    }
+
+    @Override
+    public void close() {
+        Peers.killTree(process.toHandle());
+        dir.close();
+    }
+}

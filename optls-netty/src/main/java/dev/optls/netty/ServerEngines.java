@@ -6,6 +6,7 @@ import dev.optls.tls.TlsProfile;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -14,6 +15,7 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 
@@ -45,13 +47,19 @@ public final class ServerEngines {
     }
 
     private final Provider provider;
+    private final List<X509Certificate> chain;
     private final Optional<String> alpn;
     private final Optional<ServerTls> jdk;
     private final Optional<SslContext> boringSsl;
 
     private ServerEngines(
-            Provider provider, Optional<String> alpn, Optional<ServerTls> jdk, Optional<SslContext> boringSsl) {
+            Provider provider,
+            List<X509Certificate> chain,
+            Optional<String> alpn,
+            Optional<ServerTls> jdk,
+            Optional<SslContext> boringSsl) {
         this.provider = provider;
+        this.chain = List.copyOf(chain);
         this.alpn = alpn;
         this.jdk = jdk;
         this.boringSsl = boringSsl;
@@ -70,7 +78,7 @@ public final class ServerEngines {
         Provider resolved =
                 provider == Provider.AUTO ? (OpenSsl.isAvailable() ? Provider.BORINGSSL : Provider.JDK) : provider;
         if (resolved == Provider.JDK) {
-            return new ServerEngines(Provider.JDK, alpn, Optional.of(jdk), Optional.empty());
+            return new ServerEngines(Provider.JDK, chain, alpn, Optional.of(jdk), Optional.empty());
         }
         if (!OpenSsl.isAvailable()) {
             throw new TlsConfigException("BoringSSL (netty-tcnative) does not load on this machine ("
@@ -88,7 +96,7 @@ public final class ServerEngines {
                     ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                     ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
                     id)));
-            return new ServerEngines(Provider.BORINGSSL, alpn, Optional.empty(), Optional.of(builder.build()));
+            return new ServerEngines(Provider.BORINGSSL, chain, alpn, Optional.empty(), Optional.of(builder.build()));
         } catch (SSLException e) {
             throw new TlsConfigException("BoringSSL cannot use this certificate and key: " + e.getMessage(), e);
         }
@@ -96,7 +104,7 @@ public final class ServerEngines {
 
     /** The JDK engine for an existing {@link ServerTls}. */
     public static ServerEngines jdk(ServerTls tls) {
-        return new ServerEngines(Provider.JDK, tls.alpn(), Optional.of(tls), Optional.empty());
+        return new ServerEngines(Provider.JDK, tls.chain(), tls.alpn(), Optional.of(tls), Optional.empty());
     }
 
     /** Engines from {@code provider} for the credential, ALPN id and profile of {@code tls}. */
@@ -107,6 +115,37 @@ public final class ServerEngines {
     /** The provider in use ({@code JDK} or {@code BORINGSSL}, never {@code AUTO}). */
     public Provider provider() {
         return provider;
+    }
+
+    /** The certificate chain presented, leaf first. */
+    public List<X509Certificate> chain() {
+        return chain;
+    }
+
+    /**
+     * Encrypts session tickets with {@code keys} (the first encrypts, all decrypt), so that several gateway
+     * instances sharing the key file resume each other's sessions (RFC 8446 §4.6.1, RFC 5077). BoringSSL only:
+     * the JDK keeps its ticket keys to itself.
+     *
+     * @throws TlsConfigException with the JDK engine
+     */
+    public ServerEngines withTicketKeys(TicketKeys keys) {
+        SslContext context = boringSsl.orElseThrow(() -> new TlsConfigException(
+                "session ticket keys need the BoringSSL engine (the JDK does not let them be set); "
+                        + "use engine = \"boringssl\" or \"auto\" on a machine where BoringSSL loads"));
+        ((OpenSslSessionContext) context.sessionContext()).setTicketKeys(keys.keys());
+        return this;
+    }
+
+    /**
+     * How many handshakes resumed a session from a ticket so far (BoringSSL); empty with the JDK engine, which
+     * does not count them.
+     */
+    public OptionalLong ticketResumptions() {
+        return boringSsl
+                .map(c -> OptionalLong.of(
+                        ((OpenSslSessionContext) c.sessionContext()).stats().ticketKeyResume()))
+                .orElse(OptionalLong.empty());
     }
 
     /** Our ALPN id, for the ALPACA check. */

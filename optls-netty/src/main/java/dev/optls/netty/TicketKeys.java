@@ -21,6 +21,7 @@ import java.util.List;
 public final class TicketKeys {
     private static final int KEY_BYTES = OpenSslSessionTicketKey.TICKET_KEY_SIZE;
     private static final int MAX_KEYS = 16;
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final List<OpenSslSessionTicketKey> keys;
 
@@ -68,7 +69,7 @@ public final class TicketKeys {
     /** One fresh random key (for a single instance that still wants to control rotation). */
     public static TicketKeys generate() {
         byte[] raw = new byte[KEY_BYTES];
-        new SecureRandom().nextBytes(raw);
+        RANDOM.nextBytes(raw);
         return new TicketKeys(List.of(key(raw)));
     }
 

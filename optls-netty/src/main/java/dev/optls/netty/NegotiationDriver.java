@@ -42,6 +42,7 @@ abstract class NegotiationDriver extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> replyTimer;
     private boolean handshaking;
     private boolean finished;
+    private boolean began;
 
     /** @param replyTimeoutMillis and {@code handshakeTimeoutMillis}: positive, checked by the subclasses */
     NegotiationDriver(long replyTimeoutMillis, long handshakeTimeoutMillis) {
@@ -83,7 +84,27 @@ abstract class NegotiationDriver extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         pending = ctx.alloc().compositeBuffer();
         held = ctx.alloc().compositeBuffer();
+        // Added to a channel that is already connected (e.g. after a PROXY protocol header): start now.
+        if (ctx.channel().isActive()) {
+            beginOnce(ctx);
+        }
     }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        beginOnce(ctx);
+        ctx.fireChannelActive();
+    }
+
+    private void beginOnce(ChannelHandlerContext ctx) {
+        if (!began) {
+            began = true;
+            begin(ctx);
+        }
+    }
+
+    /** Starts the negotiation (or the implicit-TLS handshake) once the channel is connected. */
+    abstract void begin(ChannelHandlerContext ctx);
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {

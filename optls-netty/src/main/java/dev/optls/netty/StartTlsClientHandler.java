@@ -70,7 +70,7 @@ public final class StartTlsClientHandler extends NegotiationDriver {
     }
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) {
+    void begin(ChannelHandlerContext ctx) {
         current = Dialects.client(
                 protocol, tls.map(t -> t.withDefaultServiceDomain(options)).orElse(options));
         if (options.implicitTls()) {
@@ -78,7 +78,6 @@ public final class StartTlsClientHandler extends NegotiationDriver {
         } else {
             start(ctx, current);
         }
-        ctx.fireChannelActive();
     }
 
     @Override

@@ -130,13 +130,12 @@ public final class StartTlsServerHandler extends NegotiationDriver {
     }
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) {
+    void begin(ChannelHandlerContext ctx) {
         if (implicit) {
             startImplicit(ctx);
         } else {
             start(ctx, Dialects.server(protocol, options));
         }
-        ctx.fireChannelActive();
     }
 
     @Override

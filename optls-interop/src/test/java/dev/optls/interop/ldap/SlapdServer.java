@@ -14,13 +14,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * its log, all in a temporary directory. Runs in the foreground ({@code -d 0}) as root, so that
  * {@link #close()} kills exactly the process it started.
  */
-final class SlapdServer implements AutoCloseable {
-    static final String SUFFIX = "dc=example,dc=org";
-    static final String ROOT_DN = "cn=admin," + SUFFIX;
-    static final String ROOT_PASSWORD = "optls-secret";
+public final class SlapdServer implements AutoCloseable {
+    public static final String SUFFIX = "dc=example,dc=org";
+    public static final String ROOT_DN = "cn=admin," + SUFFIX;
+    public static final String ROOT_PASSWORD = "optls-secret";
 
     /** How TLS is configured. */
-    enum Tls {
+    public enum Tls {
         /** No certificate: StartTLS is answered with an error. */
         NONE,
         /** A certificate: StartTLS works, plaintext operations too. */
@@ -45,7 +45,7 @@ final class SlapdServer implements AutoCloseable {
      *
      * @throws IllegalStateException when it does not come up (the message holds its log)
      */
-    static SlapdServer start(Tls tls, Path chain, Path key, Path ca) {
+    public static SlapdServer start(Tls tls, Path chain, Path key, Path ca) {
         Peers.requireRoot();
         Path slapd = Peers.requireCommand("slapd", "slapd");
         Peers.PeerDirectory dir = Peers.tempDir("slapd");
@@ -123,7 +123,7 @@ final class SlapdServer implements AutoCloseable {
         return server;
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
@@ -136,7 +136,7 @@ final class SlapdServer implements AutoCloseable {
     }
 
     /** The {@code slapd -VV} version line, for assertion messages. */
-    static String version() {
+    public static String version() {
         String out = Peers.run(Duration.ofSeconds(10), "slapd", "-VV").output();
         int at = out.indexOf("slapd ");
         return at < 0

@@ -19,17 +19,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code pg_ctl stop -m immediate}, falling back to killing the postmaster. Unix sockets go to the
  * temporary directory, never to /var/run/postgresql. Must run as root.
  */
-final class PostgresDaemon implements AutoCloseable {
+public final class PostgresDaemon implements AutoCloseable {
     /** The Debian package, for "install this" messages. */
     static final String PACKAGE = "postgresql";
 
     /** The database superuser created by initdb; trust authentication, no password. */
-    static final String USER = "postgres";
+    public static final String USER = "postgres";
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     /** How clients must connect, as {@code pg_hba.conf} says. */
-    enum Access {
+    public enum Access {
         /** {@code ssl = on}, {@code hostssl} only: plaintext startups get FATAL "no pg_hba.conf entry". */
         TLS_REQUIRED,
         /** {@code ssl = on}, {@code host}: TLS when the client asks, plaintext otherwise. */
@@ -59,7 +59,7 @@ final class PostgresDaemon implements AutoCloseable {
      * @param pem the server certificate chain and key (copied, key mode 0600, owned by postgres); may be
      *     null for {@link Access#NO_TLS}
      */
-    static PostgresDaemon start(Access access, Peers.PemFiles pem) {
+    public static PostgresDaemon start(Access access, Peers.PemFiles pem) {
         Peers.requireRoot();
         Peers.requireCommand("runuser", "util-linux");
         Path bin = binDir();
@@ -169,7 +169,7 @@ final class PostgresDaemon implements AutoCloseable {
     }
 
     /** The TCP port on {@value Peers#LOOPBACK}. */
-    int port() {
+    public int port() {
         return port;
     }
 
@@ -184,7 +184,7 @@ final class PostgresDaemon implements AutoCloseable {
     }
 
     /** {@code postgres --version}, e.g. {@code postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)}. */
-    static String version() {
+    public static String version() {
         return Peers.run(Duration.ofSeconds(10), binDir().resolve("postgres").toString(), "--version")
                 .orThrow()
                 .output()

@@ -50,8 +50,19 @@ class GatewayIT {
         TestPki pki = TestPki.create();
         pki.leaf("localhost").ipAddresses("127.0.0.1").issue().writePem(dir, "gateway");
         ca = pki.writeCaPem(dir.resolve("ca.pem"));
-        postfix = PostfixServer.builder().tls(PeerTls.NONE).start();
         dovecot = DovecotServer.builder().tls(PeerTls.NONE).start();
+        // Postfix delivers b@example.org into the Dovecot user's Maildir (virtual(8), as the mail user).
+        Path mailbox = dovecot.mailbox();
+        postfix = PostfixServer.builder()
+                .tls(PeerTls.NONE)
+                .mainCf("virtual_mailbox_domains", "example.org")
+                .mainCf("virtual_transport", "virtual")
+                .mainCf("virtual_mailbox_base", mailbox.getParent().toString())
+                .mainCf("virtual_mailbox_maps", "static:" + mailbox.getFileName() + "/")
+                .mainCf("virtual_uid_maps", "static:" + Files.getAttribute(mailbox, "unix:uid"))
+                .mainCf("virtual_gid_maps", "static:" + Files.getAttribute(mailbox, "unix:gid"))
+                .mainCf("virtual_minimum_uid", "1")
+                .start();
         smtpPort = Peers.freePort();
         imapPort = Peers.freePort();
         pop3Port = Peers.freePort();
@@ -126,7 +137,7 @@ class GatewayIT {
     }
 
     @Test
-    void swaksSendsThroughTheGatewayToPostfix() {
+    void swaksSendsThroughTheGatewayAndCurlFetchesItThroughTheGateway() throws Exception {
         Peers.CommandResult r = Peers.run(
                 Duration.ofSeconds(30),
                 null,
@@ -161,6 +172,17 @@ class GatewayIT {
         assertThat(postfix.awaitLog("from=<a@example.org>", Duration.ofSeconds(10)))
                 .as(why)
                 .contains("from=<a@example.org>");
+        assertThat(postfix.awaitLog("status=sent (delivered to maildir)", Duration.ofSeconds(10)))
+                .as(why)
+                .contains("to=<b@example.org>");
+        // The message landed in the mailbox: curl fetches it through the IMAP and POP3 routes (TLS on the
+        // client side, plaintext to Dovecot).
+        Peers.CommandResult imap = curl("imap://127.0.0.1:" + imapPort + "/INBOX;UID=1");
+        assertThat(imap.exitCode()).as(imap.output()).isZero();
+        assertThat(imap.output()).as(imap.output()).contains("Subject: through the optls gateway");
+        Peers.CommandResult pop3 = curl("pop3://127.0.0.1:" + pop3Port + "/1");
+        assertThat(pop3.exitCode()).as(pop3.output()).isZero();
+        assertThat(pop3.output()).as(pop3.output()).contains("Subject: through the optls gateway");
     }
 
     @Test

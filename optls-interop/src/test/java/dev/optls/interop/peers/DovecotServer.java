@@ -296,6 +296,14 @@ public final class DovecotServer implements AutoCloseable {
         return plaintextAuth;
     }
 
+    /**
+     * The test user's Maildir ({@code mail_location = maildir:…/%u}), owned by the mail user: a Postfix
+     * {@code virtual} delivery into it lands in this mailbox.
+     */
+    public Path mailbox() {
+        return dir.resolve("mail/" + USER);
+    }
+
     /** The test user's name ({@value #USER}). */
     public String user() {
         return USER;

@@ -36,6 +36,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -353,6 +354,32 @@ class OriginationTest {
         assertThat(upstream.outcome().get(10, TimeUnit.SECONDS).tls()).isTrue();
         assertThat(upstreamTls).hasSize(1);
         assertThat(refused).isEmpty();
+    }
+
+    /** Translation fails closed too: a pop3s client gets the temporary failure inside its TLS, then EOF. */
+    @Test
+    void implicitTlsClientOfAnUpstreamWithoutTlsGetsATemporaryFailureOverTls() throws Exception {
+        AdapterContract.Server upstream = upstream(Protocol.POP3, Optional.empty(), false);
+        int port = start(
+                Protocol.POP3,
+                Route.ListenTls.IMPLICIT,
+                Route.ConnectTls.STARTTLS,
+                SecurityLevel.VERIFY,
+                upstream.port());
+
+        try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), port);
+                SSLSocket tls =
+                        (SSLSocket) pki.clientContext().getSocketFactory().createSocket(raw, "localhost", port, true)) {
+            tls.setSoTimeout(5000);
+            tls.startHandshake();
+            assertThat(readLine(tls.getInputStream())).startsWith("-ERR [SYS/TEMP] ");
+            assertThat(tls.getInputStream().read()).isEqualTo(-1);
+        }
+        upstream.outcome().get(10, TimeUnit.SECONDS);
+        assertThat(upstreamSaw).isEmpty();
+        assertThat(refused)
+                .singleElement()
+                .satisfies(f -> assertThat(f.detail()).contains("at level verify failed"));
     }
 
     private static void send(OutputStream out, String line) throws IOException {

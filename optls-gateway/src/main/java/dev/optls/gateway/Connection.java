@@ -246,8 +246,9 @@ final class Connection {
         if (!reported) {
             reported = true;
             events.refused(route, client.remoteAddress(), failure);
-            if (!gatewayGreets) {
-                // Otherwise greetThenRelay sends the temporary-failure reply, then closes.
+            if (route.upstream().mode() == Route.ConnectTls.NONE) {
+                // With TLS towards the upstream, the client gets the temporary-failure reply where it expects
+                // the next reply (greetThenRelay, or relay once a STARTTLS client's TLS is up), then closed.
                 Relay.closeOnFlush(client);
             }
         }
@@ -256,12 +257,34 @@ final class Connection {
 
     /** TLS is up on the client side: relay both ways once the backend is ready. */
     private void relay(ChannelHandlerContext ctx, TlsSessionInfo tls) {
-        reported = true;
-        events.relaying(route, client.remoteAddress(), tls);
-        ctx.pipeline().addLast(new Relay(backendReady));
+        if (route.upstream().mode() == Route.ConnectTls.NONE) {
+            reported = true;
+            events.relaying(route, client.remoteAddress(), tls);
+            ctx.pipeline().addLast(new Relay(backendReady));
+            backendReady.addListener(f -> {
+                if (f.isSuccess()) {
+                    backend.pipeline().addLast(new Relay(client.eventLoop().newSucceededFuture(client)));
+                }
+            });
+            return;
+        }
+        // Translation from a STARTTLS client: the upstream's TLS may still be under way (or have failed).
+        // The relay holds what the client sends meanwhile; if the upstream fails, the client gets the
+        // temporary failure over its TLS (421 may answer any command, RFC 5321 §3.8; BYE may come at any
+        // time, RFC 9051 §7.1.5).
+        Promise<Channel> upstreamReady = client.eventLoop().newPromise();
+        Relay clientRelay = new Relay(upstreamReady);
+        ctx.pipeline().addLast(clientRelay);
         backendReady.addListener(f -> {
             if (f.isSuccess()) {
+                reported = true;
+                events.relaying(route, client.remoteAddress(), tls);
                 backend.pipeline().addLast(new Relay(client.eventLoop().newSucceededFuture(client)));
+                upstreamReady.trySuccess(backend);
+            } else if (client.pipeline().context(clientRelay) != null) {
+                client.pipeline().remove(clientRelay);
+                client.writeAndFlush(line(Relaying.unavailable(route.protocol(), route.hostname())))
+                        .addListener(w -> lingeringClose());
             }
         });
     }

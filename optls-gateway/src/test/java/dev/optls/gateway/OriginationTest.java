@@ -382,6 +382,43 @@ class OriginationTest {
                 .satisfies(f -> assertThat(f.detail()).contains("at level verify failed"));
     }
 
+    /** Translation from STARTTLS: the client's TLS is up, the upstream's fails; 421 comes over the client's TLS. */
+    @Test
+    void startTlsClientOfAnUpstreamWithoutTlsGetsA421OverTls() throws Exception {
+        AdapterContract.Server upstream = upstream(Protocol.SMTP, Optional.empty(), false);
+        int port = start(
+                Protocol.SMTP,
+                Route.ListenTls.STARTTLS,
+                Route.ConnectTls.IMPLICIT,
+                SecurityLevel.VERIFY,
+                upstream.port());
+
+        try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            raw.setSoTimeout(5000);
+            InputStream in = raw.getInputStream();
+            assertThat(readLine(in)).startsWith("220 ");
+            send(raw.getOutputStream(), "EHLO client.example.test");
+            String line;
+            do {
+                line = readLine(in);
+            } while (line.startsWith("250-"));
+            send(raw.getOutputStream(), "STARTTLS");
+            assertThat(readLine(in)).startsWith("220 ");
+            try (SSLSocket tls =
+                    (SSLSocket) pki.clientContext().getSocketFactory().createSocket(raw, "localhost", port, true)) {
+                tls.startHandshake();
+                send(tls.getOutputStream(), "EHLO client.example.test");
+                assertThat(readLine(tls.getInputStream())).startsWith("421 4.7.0 gw.example.test ");
+                assertThat(tls.getInputStream().read()).isEqualTo(-1);
+            }
+        }
+        upstream.outcome().get(10, TimeUnit.SECONDS);
+        assertThat(upstreamSaw).isEmpty();
+        assertThat(refused)
+                .singleElement()
+                .satisfies(f -> assertThat(f.detail()).contains("not relayed in plaintext"));
+    }
+
     private static void send(OutputStream out, String line) throws IOException {
         out.write((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
         out.flush();

@@ -18,23 +18,31 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code optls gateway}: TLS termination in front of plaintext servers. */
+/** {@code optls gateway}: TLS termination in front of plaintext servers, TLS origination towards upstreams. */
 @Command(
         name = "gateway",
         mixinStandardHelpOptions = true,
         description = {
-            "Put STARTTLS or implicit TLS in front of plaintext servers: clients get TLS from the gateway, the "
-                    + "session is relayed to the backend only once TLS is up.",
+            "Put STARTTLS or implicit TLS in front of plaintext servers (clients get TLS from the gateway), or "
+                    + "force TLS towards an upstream for plaintext clients (the gateway does STARTTLS or implicit "
+                    + "TLS itself, at level may, encrypt or verify), or translate between the two. Sessions are "
+                    + "relayed only once TLS is up; at encrypt and verify a failed upstream TLS closes the "
+                    + "client's connection (SMTP 421, IMAP BYE, POP3 -ERR, NNTP 400), never plaintext.",
             "",
             "Configuration (TOML), one [[route]] table per listener:",
             "  [[route]]",
             "  name = \"submission\"",
             "  protocol = \"submission\"     # smtp submission lmtp imap pop3 nntp sieve irc ldap postgres xmpp",
             "  listen = \"0.0.0.0:587\"",
-            "  listen-tls = \"starttls\"     # or \"implicit\" (465, 993, 995, 563, 636, 6697)",
-            "  connect = \"127.0.0.1:10587\" # the plaintext backend",
-            "  certificate = \"chain.pem\"   # leaf first; relative to the file",
+            "  listen-tls = \"starttls\"     # or \"implicit\" (465, 993, 995, 563, 636, 6697), or \"none\"",
+            "  connect = \"127.0.0.1:10587\" # the backend",
+            "  connect-tls = \"none\"        # or \"starttls\" / \"implicit\": TLS from the gateway to the backend",
+            "                               # (smtp submission lmtp imap pop3 nntp); needs listen-tls or connect-tls",
+            "  certificate = \"chain.pem\"   # leaf first; relative to the file; not with listen-tls = \"none\"",
             "  key = \"key.pem\"",
+            "  level = \"verify\"            # with connect-tls: may | encrypt | verify (default)",
+            "  ca = \"ca.pem\"               # with connect-tls: trust anchors (default: the JDK's)",
+            "  server-name = \"mx.example\"  # with connect-tls: name checked in the certificate (default: host)",
             "  hostname = \"mail.example.org\"  # optional; reply-timeout, handshake-timeout too",
             ""
         },
@@ -66,8 +74,12 @@ final class GatewayCommand implements Callable<Integer> {
         }
         for (Route r : loaded.routes()) {
             out.println("route " + r.name() + ": " + r.protocol().scheme() + " "
-                    + r.listenTls().name().toLowerCase(java.util.Locale.ROOT) + " on " + r.listen() + " -> plaintext "
-                    + r.connect());
+                    + r.listenTls().name().toLowerCase(java.util.Locale.ROOT) + " on " + r.listen() + " -> "
+                    + (r.upstream().mode() == Route.ConnectTls.NONE
+                            ? "plaintext"
+                            : r.upstream().mode().name().toLowerCase(java.util.Locale.ROOT) + " (level "
+                                    + r.upstream().level().name().toLowerCase(java.util.Locale.ROOT) + ")")
+                    + " " + r.connect());
         }
         out.flush();
         if (check) {
@@ -103,6 +115,18 @@ final class GatewayCommand implements Callable<Integer> {
             line("event=relaying route=" + route.name() + " client=" + client + " tls=" + tls.protocolVersion()
                     + " cipher=" + tls.cipherSuite() + " sni="
                     + tls.serverName().orElse("-"));
+        }
+
+        @Override
+        public void upstreamTls(Route route, SocketAddress client, TlsSessionInfo tls) {
+            line("event=upstream-tls route=" + route.name() + " client=" + client + " tls=" + tls.protocolVersion()
+                    + " cipher=" + tls.cipherSuite());
+        }
+
+        @Override
+        public void upstreamPlaintext(Route route, SocketAddress client, Failure reason) {
+            line("event=upstream-plaintext route=" + route.name() + " client=" + client + " reason="
+                    + reason.kind().wireName() + " detail=\"" + reason.detail().replace("\"", "'") + "\"");
         }
 
         @Override

@@ -35,6 +35,36 @@ class GatewayCommandTest {
     }
 
     @Test
+    void checkPrintsOriginationRoutesWithTheirLevel() throws IOException {
+        Path config = Files.writeString(dir.resolve("gateway.toml"), """
+                [[route]]
+                name = "to-mx"
+                protocol = "smtp"
+                listen = "127.0.0.1:2525"
+                listen-tls = "none"
+                connect = "127.0.0.1:25"
+                connect-tls = "starttls"
+                level = "encrypt"
+                """);
+
+        CliRun run = CliRun.of("gateway", "--config", config.toString(), "--check");
+
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.OK);
+        assertThat(run.out())
+                .contains("route to-mx: smtp none on 127.0.0.1:2525 -> starttls (level encrypt) 127.0.0.1:25");
+    }
+
+    @Test
+    void helpDescribesOrigination() {
+        CliRun run = CliRun.of("gateway", "--help");
+
+        assertThat(run.out())
+                .contains("connect-tls")
+                .contains("level = \"verify\"")
+                .contains("never plaintext");
+    }
+
+    @Test
     void badConfigurationSaysEveryProblemAndDoesNotStart() throws IOException {
         Path config = Files.writeString(dir.resolve("gateway.toml"), """
                 [[route]]

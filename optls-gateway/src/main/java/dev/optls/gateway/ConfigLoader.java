@@ -4,12 +4,17 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import dev.optls.core.Protocol;
+import dev.optls.core.SecurityLevel;
+import dev.optls.gateway.Route.ConnectTls;
 import dev.optls.gateway.Route.HostPort;
 import dev.optls.gateway.Route.ListenTls;
 import dev.optls.netty.ServerEngines;
+import dev.optls.tls.ClientTls;
+import dev.optls.tls.ReferenceIdentity;
 import dev.optls.tls.ServerTls;
 import dev.optls.tls.TlsConfigException;
 import dev.optls.tls.TlsProfile;
+import dev.optls.tls.TrustAnchors;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,10 +40,17 @@ import java.util.regex.Pattern;
  * protocol = "submission"      # smtp, submission, lmtp, imap, pop3, nntp, sieve, irc, ldap, postgres,
  *                              # xmpp, xmpp-server
  * listen = "0.0.0.0:587"
- * listen-tls = "starttls"      # starttls (default) | implicit
- * connect = "127.0.0.1:10587"  # the plaintext backend
+ * listen-tls = "starttls"      # starttls (default) | implicit | none (plaintext clients: origination)
+ * connect = "127.0.0.1:10587"  # the backend / upstream
+ * connect-tls = "none"         # none (default: a plaintext backend) | starttls | implicit (the gateway
+ *                              # originates TLS: smtp, submission, lmtp, imap, pop3, nntp)
  * certificate = "chain.pem"    # PEM, leaf first; relative paths are relative to this file
- * key = "key.pem"
+ * key = "key.pem"              # certificate and key: not with listen-tls = "none"
+ * level = "verify"             # with connect-tls: may | encrypt | verify (default); encrypt and verify
+ *                              # close the client's connection when the upstream's TLS fails
+ * ca = "ca.pem"                # with connect-tls: trust anchors (default: the JDK's)
+ * server-name = "mx.example"   # with connect-tls: the name checked in the upstream's certificate
+ *                              # (default: the connect host)
  * hostname = "mail.example.org"    # optional: greeting and EHLO name, the XMPP domain (default: localhost)
  * engine = "auto"                  # optional: boringssl | jdk | auto (BoringSSL where it loads)
  * reply-timeout = "60s"            # optional
@@ -54,6 +66,9 @@ public final class ConfigLoader {
             "listen-tls",
             "connect",
             "connect-tls",
+            "level",
+            "ca",
+            "server-name",
             "certificate",
             "key",
             "hostname",
@@ -172,14 +187,9 @@ public final class ConfigLoader {
                 .flatMap(t -> listenTls(name, t))
                 .orElse(ListenTls.STARTTLS);
         Optional<HostPort> connect = text(node, name, "connect", true).flatMap(a -> hostPort(name, "connect", a));
-        text(node, name, "connect-tls", false).ifPresent(t -> {
-            if (!t.equals("none")) {
-                problem(
-                        where(name, "connect-tls"),
-                        "'" + t + "': TLS towards the backend (origination) is not supported yet",
-                        "use connect-tls = \"none\" (a plaintext backend), or leave it out");
-            }
-        });
+        Optional<ConnectTls> connectTls = text(node, name, "connect-tls", false)
+                .map(t -> connectTls(name, t))
+                .orElse(Optional.of(ConnectTls.NONE));
         String hostname = text(node, name, "hostname", false).orElse("localhost");
         if (hostname.isBlank() || hostname.chars().anyMatch(c -> c <= ' ' || c >= 127)) {
             problem(
@@ -189,14 +199,28 @@ public final class ConfigLoader {
         }
         Duration reply = duration(node, name, "reply-timeout").orElse(DEFAULT_REPLY);
         Duration handshake = duration(node, name, "handshake-timeout").orElse(DEFAULT_HANDSHAKE);
-        protocol.ifPresent(p -> supported(name, p, listenTls));
-        Optional<ServerEngines> tls = certificate(node, name, protocol);
+        protocol.ifPresent(p -> connectTls.ifPresent(c -> supported(name, p, listenTls, c)));
+        Optional<ServerEngines> tls =
+                listenTls == ListenTls.NONE ? Optional.empty() : certificate(node, name, protocol);
+        if (listenTls == ListenTls.NONE) {
+            for (String key : List.of("certificate", "key", "engine")) {
+                if (node.has(key)) {
+                    problem(
+                            where(name, key),
+                            "a route with listen-tls = \"none\" has plaintext clients and no certificate",
+                            "remove " + key + ", or set listen-tls = \"starttls\" or \"implicit\"");
+                }
+            }
+        }
+        Optional<Route.Upstream> upstream =
+                connectTls.flatMap(c -> upstream(node, name, c, protocol, connect.map(HostPort::host)));
         if (problems.size() > before
                 || nameText.isEmpty()
                 || protocol.isEmpty()
                 || listen.isEmpty()
                 || connect.isEmpty()
-                || tls.isEmpty()) {
+                || (listenTls != ListenTls.NONE && tls.isEmpty())
+                || upstream.isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(new Route(
@@ -205,18 +229,34 @@ public final class ConfigLoader {
                 listen.get(),
                 listenTls,
                 connect.get(),
-                tls.get(),
+                tls.orElse(null),
                 hostname,
                 reply,
-                handshake));
+                handshake,
+                upstream.get()));
     }
 
-    private void supported(String name, Protocol protocol, ListenTls listenTls) {
-        if (!Relaying.supports(protocol)) {
+    private void supported(String name, Protocol protocol, ListenTls listenTls, ConnectTls connectTls) {
+        if (listenTls == ListenTls.NONE && connectTls == ConnectTls.NONE) {
+            problem(
+                    where(name, "connect-tls"),
+                    "the route adds no TLS (listen-tls and connect-tls are both \"none\")",
+                    "set connect-tls = \"starttls\" or \"implicit\" to originate TLS towards the upstream, or "
+                            + "listen-tls = \"starttls\" or \"implicit\" to terminate TLS from clients");
+            return;
+        }
+        if (listenTls != ListenTls.NONE && !Relaying.supports(protocol)) {
             problem(
                     where(name, "protocol"),
                     protocol.scheme() + " cannot be terminated by the gateway yet (" + Relaying.whyNot(protocol) + ")",
                     "route it with stunnel-style plain TLS forwarding instead, or leave the route out");
+        } else if (connectTls != ConnectTls.NONE
+                && !Relaying.whyNotOriginate(protocol).isEmpty()) {
+            problem(
+                    where(name, "connect-tls"),
+                    "the gateway cannot originate TLS for " + protocol.scheme() + " ("
+                            + Relaying.whyNotOriginate(protocol) + ")",
+                    "use connect-tls = \"none\" with a plaintext backend, or leave the route out");
         }
         if (listenTls == ListenTls.IMPLICIT && protocol.implicitScheme().isEmpty()) {
             problem(
@@ -225,6 +265,93 @@ public final class ConfigLoader {
                     protocol == Protocol.SMTP
                             ? "implicit TLS for mail is submissions (RFC 8314): use protocol = \"submission\""
                             : "use listen-tls = \"starttls\"");
+        }
+        if (connectTls == ConnectTls.IMPLICIT && protocol.implicitScheme().isEmpty()) {
+            problem(
+                    where(name, "connect-tls"),
+                    protocol.scheme() + " has no implicit-TLS form",
+                    protocol == Protocol.SMTP
+                            ? "implicit TLS for mail is submissions (RFC 8314): use protocol = \"submission\", "
+                                    + "or connect-tls = \"starttls\""
+                            : "use connect-tls = \"starttls\"");
+        }
+    }
+
+    /** The upstream side: connect-tls with its level, trust anchors and reference identity. */
+    private Optional<Route.Upstream> upstream(
+            JsonNode node, String name, ConnectTls mode, Optional<Protocol> protocol, Optional<String> host) {
+        if (mode == ConnectTls.NONE) {
+            for (String key : List.of("level", "ca", "server-name")) {
+                if (node.has(key)) {
+                    problem(
+                            where(name, key),
+                            "only used when the gateway connects with TLS",
+                            "set connect-tls = \"starttls\" or \"implicit\", or remove " + key);
+                }
+            }
+            return Optional.of(Route.Upstream.PLAINTEXT);
+        }
+        Optional<SecurityLevel> level = text(node, name, "level", false)
+                .map(l -> switch (l) {
+                    case "may" -> Optional.of(SecurityLevel.MAY);
+                    case "encrypt" -> Optional.of(SecurityLevel.ENCRYPT);
+                    case "verify" -> Optional.of(SecurityLevel.VERIFY);
+                    default -> {
+                        problem(
+                                where(name, "level"),
+                                "unknown level '" + l + "'",
+                                "use \"verify\" (the certificate must be valid for server-name), \"encrypt\" "
+                                        + "(TLS required, certificate not checked) or \"may\" (plaintext if the "
+                                        + "upstream offers no TLS)");
+                        yield Optional.<SecurityLevel>empty();
+                    }
+                })
+                .orElse(Optional.of(SecurityLevel.VERIFY));
+        Optional<TrustAnchors> trust = text(node, name, "ca", false)
+                .map(ca -> {
+                    Path caPath = base.resolve(ca);
+                    try {
+                        return Optional.of(TrustAnchors.fromPemFile(caPath));
+                    } catch (TlsConfigException e) {
+                        problem(
+                                where(name, "ca"),
+                                "cannot use " + caPath + ": " + e.getMessage(),
+                                "give a PEM file of the CA certificates the upstream's chain leads to");
+                        return Optional.<TrustAnchors>empty();
+                    }
+                })
+                .orElseGet(() -> Optional.of(TrustAnchors.jdkDefault()));
+        Optional<String> serverName = text(node, name, "server-name", false).or(() -> host);
+        serverName.ifPresent(n -> {
+            if (n.chars().anyMatch(c -> c <= ' ' || c >= 127)) {
+                problem(
+                        where(name, "server-name"),
+                        "'" + n + "' is not a host name",
+                        "give the DNS name the upstream's certificate is issued for, e.g. mail.example.org");
+            }
+        });
+        if (level.isEmpty() || trust.isEmpty() || serverName.isEmpty() || protocol.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(Route.Upstream.tls(
+                mode,
+                ClientTls.create(
+                        level.get(),
+                        trust.get(),
+                        ReferenceIdentity.forProtocol(protocol.get(), serverName.get()),
+                        protocol.get().alpn(),
+                        TlsProfile.modern())));
+    }
+
+    private Optional<ConnectTls> connectTls(String name, String value) {
+        try {
+            return Optional.of(ConnectTls.valueOf(value.toUpperCase(Locale.ROOT)));
+        } catch (IllegalArgumentException e) {
+            problem(
+                    where(name, "connect-tls"),
+                    "unknown value '" + value + "'",
+                    "use \"none\", \"starttls\" or \"implicit\"");
+            return Optional.empty();
         }
     }
 
@@ -274,7 +401,10 @@ public final class ConfigLoader {
         try {
             return Optional.of(ListenTls.valueOf(value.toUpperCase(Locale.ROOT)));
         } catch (IllegalArgumentException e) {
-            problem(where(name, "listen-tls"), "unknown value '" + value + "'", "use \"starttls\" or \"implicit\"");
+            problem(
+                    where(name, "listen-tls"),
+                    "unknown value '" + value + "'",
+                    "use \"starttls\", \"implicit\" or \"none\"");
             return Optional.empty();
         }
     }

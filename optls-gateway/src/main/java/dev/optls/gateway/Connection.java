@@ -7,7 +7,6 @@ import dev.optls.core.Failure;
 import dev.optls.core.FailureKind;
 import dev.optls.core.Phase;
 import dev.optls.core.Result;
-import dev.optls.core.SecurityLevel;
 import dev.optls.core.ServerOptions;
 import dev.optls.gateway.internal.Relay;
 import dev.optls.netty.AcceptTls;
@@ -18,6 +17,8 @@ import dev.optls.netty.Transport;
 import dev.optls.tls.ServerTls;
 import dev.optls.tls.TlsSessionInfo;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
@@ -28,17 +29,30 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /** One client connection of a route, and its backend connection. */
 final class Connection {
+    /** How long a refused client may keep sending after its final reply before the gateway closes. */
+    private static final long LINGER_MILLIS = 2000;
+
     private final Route route;
     private final SocketChannel client;
     private final Gateway.Events events;
     private final Transport transport;
     private final Promise<Channel> backendReady;
     private Channel backend;
+    /** Whether the gateway greets the client itself (the upstream's greeting was read by its negotiation). */
+    private boolean gatewayGreets;
+    /** The upstream's greeting, as the gateway's client negotiation read it. */
+    private String greeting = "";
+    /** The client's TLS, once its implicit handshake completed on a route where the gateway greets. */
+    private Optional<TlsSessionInfo> clientTls = Optional.empty();
     /** Set once the connection's fate is reported: later backend trouble is only its consequence. */
     private boolean reported;
 
@@ -51,37 +65,54 @@ final class Connection {
     }
 
     void start() {
-        boolean implicit = route.listenTls() == Route.ListenTls.IMPLICIT;
+        Route.ListenTls listen = route.listenTls();
+        boolean originating = route.upstream().mode() != Route.ConnectTls.NONE;
+        // The gateway greets the client itself when its client negotiation read the upstream's greeting and
+        // the client gets no greeting from the gateway's own STARTTLS dialogue (plaintext or implicit TLS).
+        gatewayGreets = originating && listen != Route.ListenTls.STARTTLS;
         // The backend connection is opened at once, in parallel with the client's plaintext phase and
         // handshake, so that relaying can start as soon as TLS is up.
-        connectBackend(!implicit && Relaying.backend(route.protocol()) == Relaying.Backend.GREETING_THEN_CAPABILITIES);
-        if (implicit) {
-            client.pipeline()
-                    .addLast(new AcceptTls(route.tls(), route.handshakeTimeout().toMillis()), new ImplicitHandshake());
-            client.read();
-        } else {
-            client.pipeline()
-                    .addLast(new StartTlsServerHandler(
-                            route.protocol(),
-                            ServerOptions.offering(route.hostname(), Capabilities.NONE)
-                                    .withTlsRequired(true)
-                                    .withGreeting("optls gateway ready"),
-                            Optional.of(route.tls()),
-                            Relaying.beforeTls(route.protocol()),
-                            StartTlsServerHandler.Mode.UPGRADE,
-                            new Upgrade(),
-                            route.replyTimeout().toMillis(),
-                            route.handshakeTimeout().toMillis()));
+        connectBackend(originating
+                || listen == Route.ListenTls.STARTTLS
+                        && Relaying.backend(route.protocol()) == Relaying.Backend.GREETING_THEN_CAPABILITIES);
+        switch (listen) {
+            case IMPLICIT -> {
+                client.pipeline()
+                        .addLast(
+                                new AcceptTls(
+                                        route.tls(), route.handshakeTimeout().toMillis()),
+                                new ImplicitHandshake());
+                client.read();
+            }
+            case STARTTLS ->
+                client.pipeline()
+                        .addLast(new StartTlsServerHandler(
+                                route.protocol(),
+                                ServerOptions.offering(route.hostname(), Capabilities.NONE)
+                                        .withTlsRequired(true)
+                                        .withGreeting("optls gateway ready"),
+                                Optional.of(route.tls()),
+                                Relaying.beforeTls(route.protocol()),
+                                StartTlsServerHandler.Mode.UPGRADE,
+                                new Upgrade(),
+                                route.replyTimeout().toMillis(),
+                                route.handshakeTimeout().toMillis()));
+            // A plaintext client: nothing is read from it until the upstream's TLS is up (then the gateway
+            // greets it), so no byte of it can reach the upstream before TLS.
+            case NONE -> greetThenRelay();
         }
     }
 
-    private void connectBackend(boolean readGreeting) {
+    private void connectBackend(boolean negotiate) {
         Promise<ClientOutcome> preamble = client.eventLoop().newPromise();
-        ChannelHandler handler = readGreeting
+        Route.Upstream upstream = route.upstream();
+        ChannelHandler handler = negotiate
                 ? new StartTlsClientHandler(
                         route.protocol(),
-                        ClientOptions.of(SecurityLevel.NONE).withHelloName(route.hostname()),
-                        Optional.empty(),
+                        ClientOptions.of(upstream.level())
+                                .withHelloName(route.hostname())
+                                .withImplicitTls(upstream.mode() == Route.ConnectTls.IMPLICIT),
+                        upstream.tls(),
                         route.connect().host(),
                         route.connect().port(),
                         preamble,
@@ -100,44 +131,160 @@ final class Connection {
         backend = connect.channel();
         connect.addListener(f -> {
             if (!f.isSuccess()) {
-                backendFailed("cannot connect to the backend " + route.connect() + ": "
-                        + f.cause().getMessage());
-            } else if (!readGreeting) {
+                backendFailed(new Failure(
+                        Blame.NETWORK,
+                        FailureKind.UNEXPECTED_EOF,
+                        Phase.SESSION,
+                        "cannot connect to the backend " + route.connect() + ": "
+                                + f.cause().getMessage(),
+                        true));
+            } else if (!negotiate) {
                 backendReady.trySuccess(backend);
             }
         });
-        preamble.addListener(f -> {
-            ClientOutcome outcome = preamble.getNow();
-            if (outcome.status() == ClientOutcome.Status.FAILED) {
-                backendFailed("the backend " + route.connect() + " did not greet as a "
-                        + route.protocol().scheme() + " server: "
-                        + outcome.failure().map(Failure::detail).orElse("closed"));
-            } else {
-                backendReady.trySuccess(backend);
-            }
-        });
+        preamble.addListener(f -> upstreamNegotiated(preamble.getNow()));
         client.closeFuture().addListener(f -> Relay.closeOnFlush(backend));
     }
 
-    private void backendFailed(String detail) {
-        if (backendReady.tryFailure(new IllegalStateException(detail)) && !reported) {
-            reported = true;
-            events.refused(
+    private void upstreamNegotiated(ClientOutcome outcome) {
+        Route.Upstream upstream = route.upstream();
+        if (outcome.status() == ClientOutcome.Status.FAILED) {
+            Failure failure = outcome.failure()
+                    .orElse(new Failure(
+                            Blame.NETWORK, FailureKind.UNEXPECTED_EOF, Phase.SESSION, "connection closed", true));
+            if (upstream.mode() == Route.ConnectTls.NONE) {
+                backendFailed(detailed(
+                        failure,
+                        "the backend " + route.connect() + " did not greet as a "
+                                + route.protocol().scheme() + " server: " + failure.detail()));
+            } else {
+                // Fail closed (RFC 7435 §3: above opportunistic, no TLS means no session).
+                backendFailed(detailed(
+                        failure,
+                        "TLS towards the upstream " + route.connect() + " at level "
+                                + upstream.level().name().toLowerCase(Locale.ROOT) + " failed, the client's session is "
+                                + "closed, not relayed in plaintext: " + failure.detail()));
+            }
+            return;
+        }
+        greeting = outcome.result().map(Result::greeting).orElse("");
+        if (outcome.status() == ClientOutcome.Status.TLS) {
+            outcome.tls().ifPresent(tls -> events.upstreamTls(route, client.remoteAddress(), tls));
+        } else if (upstream.mode() != Route.ConnectTls.NONE) {
+            // Level MAY only: the client negotiation never continues in plaintext at ENCRYPT or above.
+            events.upstreamPlaintext(
                     route,
                     client.remoteAddress(),
-                    new Failure(Blame.NETWORK, FailureKind.UNEXPECTED_EOF, Phase.SESSION, detail, true));
-            Relay.closeOnFlush(client);
+                    outcome.failure()
+                            .orElse(Failure.peer(
+                                    FailureKind.STARTTLS_NOT_OFFERED,
+                                    Phase.CAPABILITIES,
+                                    "the upstream did not offer TLS")));
         }
+        backendReady.trySuccess(backend);
+    }
+
+    /**
+     * The client has no greeting yet (plaintext, or implicit TLS just established): once the upstream is
+     * ready, greet it with the gateway's greeting and relay; if the upstream failed, send the protocol's
+     * temporary-failure reply and close.
+     */
+    private void greetThenRelay() {
+        backendReady.addListener(f -> {
+            if (!f.isSuccess()) {
+                client.writeAndFlush(line(Relaying.unavailable(route.protocol(), route.hostname())))
+                        .addListener(w -> lingeringClose());
+                return;
+            }
+            client.writeAndFlush(line(Relaying.greeting(route.protocol(), greeting, route.hostname())));
+            reported = true;
+            clientTls.ifPresent(tls -> events.relaying(route, client.remoteAddress(), tls));
+            client.pipeline().addLast(new Relay(backendReady));
+            backend.pipeline().addLast(new Relay(client.eventLoop().newSucceededFuture(client)));
+        });
+    }
+
+    /**
+     * Closes the client after a final reply without destroying it: closing a socket with unread input sends
+     * a reset, which can discard the reply before the client reads it (the "lingering close" of RFC 9112
+     * §9.6). The gateway half-closes, discards what the client still sends, and closes on its end of input
+     * or after {@link #LINGER_MILLIS}.
+     */
+    private void lingeringClose() {
+        if (!client.isActive()) {
+            return;
+        }
+        client.shutdownOutput();
+        client.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ReferenceCountUtil.release(msg);
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                ctx.close();
+            }
+        });
+        client.config().setAutoRead(true);
+        client.eventLoop().schedule(() -> client.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private static Failure detailed(Failure f, String detail) {
+        return new Failure(f.blame(), f.kind(), f.phase(), detail, f.temporary());
+    }
+
+    private static ByteBuf line(String text) {
+        return Unpooled.copiedBuffer(text + "\r\n", StandardCharsets.US_ASCII);
+    }
+
+    private void backendFailed(Failure failure) {
+        if (backendReady.isDone()) {
+            return;
+        }
+        // Reported before the promise fails: its listeners may already answer and close the client.
+        if (!reported) {
+            reported = true;
+            events.refused(route, client.remoteAddress(), failure);
+            if (route.upstream().mode() == Route.ConnectTls.NONE) {
+                // With TLS towards the upstream, the client gets the temporary-failure reply where it expects
+                // the next reply (greetThenRelay, or relay once a STARTTLS client's TLS is up), then closed.
+                Relay.closeOnFlush(client);
+            }
+        }
+        backendReady.tryFailure(new IllegalStateException(failure.detail()));
     }
 
     /** TLS is up on the client side: relay both ways once the backend is ready. */
     private void relay(ChannelHandlerContext ctx, TlsSessionInfo tls) {
-        reported = true;
-        events.relaying(route, client.remoteAddress(), tls);
-        ctx.pipeline().addLast(new Relay(backendReady));
+        if (route.upstream().mode() == Route.ConnectTls.NONE) {
+            reported = true;
+            events.relaying(route, client.remoteAddress(), tls);
+            ctx.pipeline().addLast(new Relay(backendReady));
+            backendReady.addListener(f -> {
+                if (f.isSuccess()) {
+                    backend.pipeline().addLast(new Relay(client.eventLoop().newSucceededFuture(client)));
+                }
+            });
+            return;
+        }
+        // Translation from a STARTTLS client: the upstream's TLS may still be under way (or have failed).
+        // The relay holds what the client sends meanwhile; if the upstream fails, the client gets the
+        // temporary failure over its TLS (421 may answer any command, RFC 5321 §3.8; BYE may come at any
+        // time, RFC 9051 §7.1.5).
+        Promise<Channel> upstreamReady = client.eventLoop().newPromise();
+        Relay clientRelay = new Relay(upstreamReady);
+        ctx.pipeline().addLast(clientRelay);
         backendReady.addListener(f -> {
             if (f.isSuccess()) {
+                reported = true;
+                events.relaying(route, client.remoteAddress(), tls);
                 backend.pipeline().addLast(new Relay(client.eventLoop().newSucceededFuture(client)));
+                upstreamReady.trySuccess(backend);
+            } else if (client.pipeline().context(clientRelay) != null) {
+                client.pipeline().remove(clientRelay);
+                client.writeAndFlush(line(Relaying.unavailable(route.protocol(), route.hostname())))
+                        .addListener(w -> lingeringClose());
             }
         });
     }
@@ -186,7 +333,12 @@ final class Connection {
             if (evt instanceof SslHandshakeCompletionEvent done) {
                 if (done.isSuccess()) {
                     SslHandler tls = ctx.pipeline().get(SslHandler.class);
-                    relay(ctx, ServerTls.established(tls.engine()));
+                    if (gatewayGreets) {
+                        clientTls = Optional.of(ServerTls.established(tls.engine()));
+                        greetThenRelay();
+                    } else {
+                        relay(ctx, ServerTls.established(tls.engine()));
+                    }
                     ctx.pipeline().remove(this);
                 } else {
                     refuse(ServerTls.handshakeFailure(

@@ -19,14 +19,27 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A running gateway: one listener per route. Clients get TLS from the gateway (STARTTLS or implicit); the
- * session is relayed to the route's plaintext backend once TLS is up, never before.
+ * A running gateway: one listener per route. Clients get TLS from the gateway (STARTTLS or implicit), or
+ * the gateway gets TLS from the upstream (STARTTLS or implicit, at a security level), or both; the session is
+ * relayed once TLS is up, never before, and a route whose TLS fails closes the client's connection.
  */
 public final class Gateway implements AutoCloseable {
     /** What happens to connections; called on event-loop threads, so keep it quick. */
     public interface Events {
         /** A client's TLS is up and its session is being relayed to the backend. */
         default void relaying(Route route, SocketAddress client, TlsSessionInfo tls) {}
+
+        /**
+         * The gateway's TLS towards the upstream is up (origination and translation routes); the session is
+         * relayed from here.
+         */
+        default void upstreamTls(Route route, SocketAddress client, TlsSessionInfo upstreamTls) {}
+
+        /**
+         * Level {@code may} only: the upstream did not give TLS and the session is relayed in plaintext
+         * (RFC 7435 opportunistic security); {@code reason} says why.
+         */
+        default void upstreamPlaintext(Route route, SocketAddress client, Failure reason) {}
 
         /** A client's connection was refused or aborted before relaying started. */
         default void refused(Route route, SocketAddress client, Failure failure) {}

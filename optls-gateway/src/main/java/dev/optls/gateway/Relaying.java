@@ -69,6 +69,80 @@ final class Relaying {
     }
 
     /**
+     * Empty when the gateway can run {@code protocol}'s client side towards the upstream and hand the session
+     * on at a command boundary; otherwise why not. The gateway's client negotiation reads the upstream's
+     * greeting, upgrades, and asks the capabilities again over TLS; the client then gets the gateway's
+     * greeting and its own capability query reaches the upstream over TLS. That holds where the capability
+     * query may be repeated at any time (EHLO/LHLO: RFC 5321 §4.1.4; CAPABILITY: RFC 9051 §6.1.1; CAPA: RFC
+     * 2449 §5; CAPABILITIES: RFC 3977 §5.2).
+     */
+    static String whyNotOriginate(Protocol protocol) {
+        return switch (protocol) {
+            case SMTP, SUBMISSION, LMTP, IMAP, POP3, NNTP -> "";
+            case SIEVE ->
+                "a ManageSieve server re-sends its capabilities after TLS (RFC 5804 §2.2) and the gateway's "
+                        + "client reads them, so a client would wait for a greeting that never comes";
+            case XMPP, XMPP_SERVER ->
+                "the gateway's client restarts the stream after TLS (RFC 6120 §5.4.3.3), so the client's own "
+                        + "stream header would be a second one";
+            case LDAP ->
+                "a client's own StartTLS extended request would reach a server that already runs TLS "
+                        + "(RFC 4511 §4.14.1: operationsError)";
+            case POSTGRES ->
+                "a client's SSLRequest would reach the server inside TLS; the gateway would have to answer it "
+                        + "(and GSSENCRequest) itself";
+            case IRC -> "the gateway's client ends the capability negotiation the client expects to run itself";
+            default -> whyNot(protocol).isEmpty() ? "not implemented" : whyNot(protocol);
+        };
+    }
+
+    /**
+     * The gateway's own greeting to a client whose upstream's greeting was read by the gateway (origination
+     * and implicit-to-STARTTLS translation). The upstream's greeting text is relayed where it matters to the
+     * client (POP3: an APOP timestamp, RFC 1939 §7; NNTP: 200 or 201, posting allowed, RFC 3977 §5.1.1),
+     * without any response code: what was advertised before TLS is forgotten (RFC 3207 §4.2).
+     */
+    static String greeting(Protocol protocol, String upstreamGreeting, String hostname) {
+        String text = printable(upstreamGreeting);
+        return switch (protocol) {
+            case SMTP, SUBMISSION -> "220 " + (text.isEmpty() ? hostname + " ESMTP optls gateway" : text);
+            case LMTP -> "220 " + (text.isEmpty() ? hostname + " LMTP optls gateway" : text);
+            // RFC 9051 §7.1: a bracketed response code (e.g. pre-TLS CAPABILITY) is dropped, not relayed.
+            case IMAP -> "* OK " + (text.startsWith("[") ? "optls gateway ready" : text);
+            case POP3 -> "+OK " + (text.isEmpty() ? "optls gateway ready" : text);
+            // The core keeps NNTP's whole greeting line: 200 or 201 with its text.
+            case NNTP -> text.matches("20[01] .*") ? text : "200 optls gateway ready";
+            default -> throw new IllegalArgumentException(protocol + " is not originated by the gateway");
+        };
+    }
+
+    /**
+     * The temporary-failure reply a client gets when the upstream's TLS cannot be had at the route's level
+     * (the connection is closed after it): SMTP 421 (RFC 5321 §3.8, RFC 3463 X.7.0), IMAP BYE [UNAVAILABLE]
+     * (RFC 5530 §3), POP3 -ERR [SYS/TEMP] (RFC 3206 §4), NNTP 400 (RFC 3977 §5.1.1).
+     */
+    static String unavailable(Protocol protocol, String hostname) {
+        String why = "TLS towards the upstream server failed, try again later";
+        return switch (protocol) {
+            case SMTP, SUBMISSION, LMTP -> "421 4.7.0 " + hostname + " " + why;
+            case IMAP -> "* BYE [UNAVAILABLE] " + why;
+            case POP3 -> "-ERR [SYS/TEMP] " + why;
+            case NNTP -> "400 " + why;
+            default -> throw new IllegalArgumentException(protocol + " is not originated by the gateway");
+        };
+    }
+
+    private static String printable(String text) {
+        int end = text.indexOf('\n');
+        String first = end < 0 ? text : text.substring(0, end);
+        return first.chars()
+                .filter(c -> c >= ' ' && c < 127)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+                .toString()
+                .strip();
+    }
+
+    /**
      * Answers commands a client sends before TLS that the dialect hands to the application: the gateway
      * serves nothing in plaintext. Binary protocols are taken over, and the gateway closes them.
      */

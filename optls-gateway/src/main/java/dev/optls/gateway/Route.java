@@ -1,23 +1,29 @@
 package dev.optls.gateway;
 
 import dev.optls.core.Protocol;
+import dev.optls.core.SecurityLevel;
 import dev.optls.netty.ServerEngines;
+import dev.optls.tls.ClientTls;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
- * One gateway route: clients connect to {@code listen} and speak TLS to the gateway (STARTTLS or implicit);
- * the gateway relays the session in plaintext to {@code connect}.
+ * One gateway route: clients connect to {@code listen} (with STARTTLS, implicit TLS or plaintext) and the
+ * gateway relays the session to {@code connect} (plaintext, or TLS the gateway originates: STARTTLS or
+ * implicit). At least one side has TLS.
  *
  * @param name the route's name, for logs and errors
  * @param protocol the protocol spoken on both sides
  * @param listen where clients connect
  * @param listenTls how clients get TLS
  * @param connect the plaintext backend
- * @param tls the certificate clients see, and the TLS engine (JDK or BoringSSL)
+ * @param tls the certificate clients see, and the TLS engine (JDK or BoringSSL); {@code null} only when
+ *     {@code listenTls} is {@link ListenTls#NONE}
  * @param hostname the name the gateway uses in its own greeting and towards the backend (EHLO)
  * @param replyTimeout how long to wait for each client command before TLS, and for the backend's replies
  * @param handshakeTimeout how long a TLS handshake may take
+ * @param upstream how the gateway gets TLS towards {@code connect}
  */
 public record Route(
         String name,
@@ -28,17 +34,48 @@ public record Route(
         ServerEngines tls,
         String hostname,
         Duration replyTimeout,
-        Duration handshakeTimeout) {
+        Duration handshakeTimeout,
+        Upstream upstream) {
     public Route {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(protocol, "protocol");
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(listenTls, "listenTls");
         Objects.requireNonNull(connect, "connect");
-        Objects.requireNonNull(tls, "tls");
+        if (listenTls != ListenTls.NONE) {
+            Objects.requireNonNull(tls, "tls");
+        }
         Objects.requireNonNull(hostname, "hostname");
         Objects.requireNonNull(replyTimeout, "replyTimeout");
         Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+        Objects.requireNonNull(upstream, "upstream");
+        if (listenTls == ListenTls.NONE && upstream.mode() == ConnectTls.NONE) {
+            throw new IllegalArgumentException("route " + name + " adds no TLS");
+        }
+    }
+
+    /** A termination route: TLS from clients, a plaintext backend. */
+    public Route(
+            String name,
+            Protocol protocol,
+            HostPort listen,
+            ListenTls listenTls,
+            HostPort connect,
+            ServerEngines tls,
+            String hostname,
+            Duration replyTimeout,
+            Duration handshakeTimeout) {
+        this(
+                name,
+                protocol,
+                listen,
+                listenTls,
+                connect,
+                tls,
+                hostname,
+                replyTimeout,
+                handshakeTimeout,
+                Upstream.PLAINTEXT);
     }
 
     /** How clients of a route get TLS. */
@@ -46,7 +83,50 @@ public record Route(
         /** The protocol's upgrade command (STARTTLS, STLS, AUTH TLS, SSLRequest, StartTLS extended op…). */
         STARTTLS,
         /** TLS from the first byte (RFC 8314 implicit TLS: 465, 993, 995, 636, 563, 6697…). */
+        IMPLICIT,
+        /** Plaintext clients: the route originates TLS towards the upstream (it must connect with TLS). */
+        NONE
+    }
+
+    /** How the gateway connects to the upstream. */
+    public enum ConnectTls {
+        /** A plaintext backend (termination). */
+        NONE,
+        /** The gateway sends the protocol's upgrade command and runs the client handshake (origination). */
+        STARTTLS,
+        /** TLS from the first byte (RFC 8314). */
         IMPLICIT
+    }
+
+    /**
+     * The upstream side of a route.
+     *
+     * @param mode plaintext, STARTTLS or implicit TLS
+     * @param tls the TLS client (level, trust anchors, reference identity, ALPN); present unless {@code mode}
+     *     is {@link ConnectTls#NONE}. At {@link SecurityLevel#ENCRYPT} and above a session whose upstream TLS
+     *     fails is closed, never relayed in plaintext; at {@link SecurityLevel#MAY} it falls back to plaintext.
+     */
+    public record Upstream(ConnectTls mode, Optional<ClientTls> tls) {
+        /** A plaintext backend. */
+        public static final Upstream PLAINTEXT = new Upstream(ConnectTls.NONE, Optional.empty());
+
+        public Upstream {
+            Objects.requireNonNull(mode, "mode");
+            Objects.requireNonNull(tls, "tls");
+            if ((mode == ConnectTls.NONE) != tls.isEmpty()) {
+                throw new IllegalArgumentException("a TLS client is needed exactly when the upstream uses TLS");
+            }
+        }
+
+        /** TLS towards the upstream with {@code tls}. */
+        public static Upstream tls(ConnectTls mode, ClientTls tls) {
+            return new Upstream(mode, Optional.of(tls));
+        }
+
+        /** The level enforced towards the upstream ({@link SecurityLevel#NONE} for a plaintext backend). */
+        public SecurityLevel level() {
+            return tls.map(ClientTls::level).orElse(SecurityLevel.NONE);
+        }
     }
 
     /** A host (name or address literal) and a port. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.optls.core.Protocol;
+import dev.optls.core.SecurityLevel;
 import dev.optls.testkit.Credential;
 import dev.optls.testkit.TestPki;
 import java.nio.file.Path;
@@ -110,12 +111,121 @@ class ConfigLoaderTest {
                         .contains("route \"a\" certificate: cannot use")
                         .contains("missing.pem"))
                 .anySatisfy(p -> assertThat(p).contains("route \"b\" connect: missing"))
-                .anySatisfy(p -> assertThat(p).contains("route \"b\" connect-tls: 'starttls'"))
                 .anySatisfy(p -> assertThat(p)
                         .contains("route \"b\" listen-tls: smtp has no implicit-TLS form")
                         .contains("protocol = \"submission\""))
                 .anySatisfy(p -> assertThat(p).contains("route \"b\" reply-timeout: 'soon' is not a duration"))
                 .anySatisfy(p -> assertThat(p).contains("route \"b\" engine: unknown engine 'openssl3'"));
+    }
+
+    @Test
+    void readsOriginationAndTranslationRoutes() throws Exception {
+        GatewayConfig config = parse("""
+                [[route]]
+                name = "to-mx"
+                protocol = "smtp"
+                listen = "127.0.0.1:2525"
+                listen-tls = "none"
+                connect = "mx.example.test:25"
+                connect-tls = "starttls"
+                ca = "mail.crt"
+
+                [[route]]
+                name = "imap-to-imaps"
+                protocol = "imap"
+                listen = "127.0.0.1:10143"
+                connect = "127.0.0.1:993"
+                connect-tls = "implicit"
+                level = "encrypt"
+                server-name = "imap.example.test"
+                certificate = "mail.crt"
+                key = "mail.key"
+
+                [[route]]
+                name = "pop3s-to-pop3"
+                protocol = "pop3"
+                listen = "127.0.0.1:10995"
+                listen-tls = "implicit"
+                connect = "127.0.0.1:110"
+                connect-tls = "starttls"
+                level = "may"
+                certificate = "mail.crt"
+                key = "mail.key"
+                """);
+
+        Route mx = config.routes().get(0);
+        assertThat(mx.listenTls()).isEqualTo(Route.ListenTls.NONE);
+        assertThat(mx.tls()).isNull();
+        assertThat(mx.upstream().mode()).isEqualTo(Route.ConnectTls.STARTTLS);
+        assertThat(mx.upstream().level()).isEqualTo(SecurityLevel.VERIFY);
+        assertThat(mx.upstream().tls().orElseThrow().serverName().value()).isEqualTo("mx.example.test");
+        Route imap = config.routes().get(1);
+        assertThat(imap.listenTls()).isEqualTo(Route.ListenTls.STARTTLS);
+        assertThat(imap.upstream().mode()).isEqualTo(Route.ConnectTls.IMPLICIT);
+        assertThat(imap.upstream().level()).isEqualTo(SecurityLevel.ENCRYPT);
+        assertThat(imap.upstream().tls().orElseThrow().serverName().value()).isEqualTo("imap.example.test");
+        Route pop3 = config.routes().get(2);
+        assertThat(pop3.listenTls()).isEqualTo(Route.ListenTls.IMPLICIT);
+        assertThat(pop3.upstream().level()).isEqualTo(SecurityLevel.MAY);
+    }
+
+    @Test
+    void unsupportedPairsAndUpstreamKeysAreRefusedNamingTheRoute() {
+        List<String> problems = problems("""
+                [[route]]
+                name = "plain"
+                protocol = "imap"
+                listen = "127.0.0.1:10143"
+                listen-tls = "none"
+                connect = "127.0.0.1:143"
+                level = "verify"
+
+                [[route]]
+                name = "sieve"
+                protocol = "sieve"
+                listen = "127.0.0.1:14190"
+                listen-tls = "none"
+                connect = "127.0.0.1:4190"
+                connect-tls = "starttls"
+                certificate = "mail.crt"
+
+                [[route]]
+                name = "smtps"
+                protocol = "smtp"
+                listen = "127.0.0.1:2526"
+                listen-tls = "none"
+                connect = "127.0.0.1:465"
+                connect-tls = "implicit"
+                level = "strict"
+                ca = "missing-ca.pem"
+
+                [[route]]
+                name = "odd"
+                protocol = "pop3"
+                listen = "127.0.0.1:2527"
+                listen-tls = "none"
+                connect = "127.0.0.1:110"
+                connect-tls = "tls"
+                """);
+
+        assertThat(problems)
+                .anySatisfy(p -> assertThat(p)
+                        .contains("route \"plain\" connect-tls: the route adds no TLS")
+                        .contains("connect-tls = \"starttls\""))
+                .anySatisfy(p ->
+                        assertThat(p).contains("route \"plain\" level: only used when the gateway connects with TLS"))
+                .anySatisfy(p -> assertThat(p)
+                        .contains("route \"sieve\" connect-tls: the gateway cannot originate TLS for sieve")
+                        .contains("RFC 5804"))
+                .anySatisfy(
+                        p -> assertThat(p).contains("route \"sieve\" certificate: a route with listen-tls = \"none\""))
+                .anySatisfy(p -> assertThat(p)
+                        .contains("route \"smtps\" connect-tls: smtp has no implicit-TLS form")
+                        .contains("submission"))
+                .anySatisfy(p -> assertThat(p).contains("route \"smtps\" level: unknown level 'strict'"))
+                .anySatisfy(p ->
+                        assertThat(p).contains("route \"smtps\" ca: cannot use").contains("missing-ca.pem"))
+                .anySatisfy(p -> assertThat(p).contains("route \"odd\" connect-tls: unknown value 'tls'"));
     }
 
     @Test

@@ -10,6 +10,7 @@ import dev.optls.core.Result;
 import dev.optls.core.SecurityLevel;
 import dev.optls.core.ServerOptions;
 import dev.optls.gateway.internal.Relay;
+import dev.optls.gateway.internal.Traffic;
 import dev.optls.netty.AcceptTls;
 import dev.optls.netty.ClientOutcome;
 import dev.optls.netty.StartTlsClientHandler;
@@ -125,7 +126,7 @@ final class Connection {
             events.refused(
                     route,
                     client.remoteAddress(),
-                    new Failure(Blame.NETWORK, FailureKind.UNEXPECTED_EOF, Phase.SESSION, detail, true));
+                    new Failure(Blame.NETWORK, FailureKind.CONNECT_FAILED, Phase.CONNECT, detail, true));
             Relay.closeOnFlush(client);
         }
     }
@@ -134,10 +135,12 @@ final class Connection {
     private void relay(ChannelHandlerContext ctx, TlsSessionInfo tls) {
         reported = true;
         events.relaying(route, client.remoteAddress(), tls);
-        ctx.pipeline().addLast(new Relay(backendReady));
+        Traffic traffic = Traffic.of(client);
+        ctx.pipeline().addLast(new Relay(backendReady, traffic.fromClient()));
         backendReady.addListener(f -> {
             if (f.isSuccess()) {
-                backend.pipeline().addLast(new Relay(client.eventLoop().newSucceededFuture(client)));
+                backend.pipeline()
+                        .addLast(new Relay(client.eventLoop().newSucceededFuture(client), traffic.toClient()));
             }
         });
     }

@@ -41,6 +41,11 @@ public record Route(
         Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
     }
 
+    /** The same route serving another certificate (after a reload). */
+    public Route withTls(ServerEngines engines) {
+        return new Route(name, protocol, listen, listenTls, connect, engines, hostname, replyTimeout, handshakeTimeout);
+    }
+
     /** How clients of a route get TLS. */
     public enum ListenTls {
         /** The protocol's upgrade command (STARTTLS, STLS, AUTH TLS, SSLRequest, StartTLS extended op…). */

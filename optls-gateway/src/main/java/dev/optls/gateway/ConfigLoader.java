@@ -414,8 +414,9 @@ public final class ConfigLoader {
         if (!value.isTextual() || !m.matches() || !zeroAllowed && Long.parseLong(m.group(1)) == 0) {
             problem(
                     label,
-                    "'" + value.asText() + "' is not a" + (zeroAllowed ? "" : " positive") + " duration",
-                    "write e.g. \"500ms\", " + "\"10s\" or \"2m\"");
+                    "'" + value.asText() + "' is not a duration",
+                    "write e.g. \"500ms\", " + "\"10s\" or \"2m\""
+                            + (zeroAllowed ? " (\"0s\" allowed)" : ", more than 0"));
             return Optional.empty();
         }
         long amount = Long.parseLong(m.group(1));

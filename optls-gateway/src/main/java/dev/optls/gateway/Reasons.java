@@ -53,7 +53,9 @@ public final class Reasons {
             if (failure.detail().contains("ALPACA")) {
                 return "handshake-alpn";
             }
-            if (failure.detail().contains("plaintext, not TLS")) {
+            // Netty's NotSslRecordException, or the JDK engine's "Unsupported or unrecognized SSL message".
+            if (failure.detail().contains("not an SSL/TLS record")
+                    || failure.detail().contains("plaintext, not TLS")) {
                 return "handshake-not-tls";
             }
             return failure.blame() == Blame.NETWORK ? "handshake-aborted" : "handshake-failed";

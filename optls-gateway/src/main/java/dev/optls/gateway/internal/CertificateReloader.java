@@ -37,7 +37,7 @@ public final class CertificateReloader<E> implements AutoCloseable {
         void failed(String route, Path chain, String problem);
     }
 
-    private final class Watched {
+    private static final class Watched<E> {
         final String route;
         final Path chain;
         final Path key;
@@ -56,7 +56,7 @@ public final class CertificateReloader<E> implements AutoCloseable {
         }
     }
 
-    private final List<Watched> watched = new ArrayList<>();
+    private final List<Watched<E>> watched = new ArrayList<>();
     private final Listener listener;
     private final ScheduledExecutorService timer;
 
@@ -72,7 +72,7 @@ public final class CertificateReloader<E> implements AutoCloseable {
 
     /** Watches {@code chain} and {@code key} of {@code route}; {@code engines} holds what the route serves. */
     public synchronized void watch(String route, Path chain, Path key, AtomicReference<E> engines, Loader<E> loader) {
-        watched.add(new Watched(route, chain, key, engines, loader));
+        watched.add(new Watched<>(route, chain, key, engines, loader));
     }
 
     /** Starts checking every {@code interval}. */
@@ -96,7 +96,7 @@ public final class CertificateReloader<E> implements AutoCloseable {
     }
 
     private synchronized void check(boolean force) {
-        for (Watched w : watched) {
+        for (Watched<E> w : watched) {
             byte[] now = fingerprint(w.chain, w.key);
             if (!force && (Arrays.equals(now, w.loaded) || Arrays.equals(now, w.rejected))) {
                 continue;

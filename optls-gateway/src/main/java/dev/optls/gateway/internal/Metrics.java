@@ -17,7 +17,7 @@ import java.util.function.IntSupplier;
  */
 public final class Metrics {
     /** Histogram bucket upper bounds in seconds, from 0.5 ms to 10 s. */
-    static final double[] LATENCY_BUCKETS = {
+    private static final double[] LATENCY_BUCKETS = {
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
     };
 

@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -102,7 +103,7 @@ public final class Gateway implements AutoCloseable {
     private final Optional<MetricsServer> metricsServer;
     private final Metrics metrics;
     private final GatewayConfig.Settings settings;
-    private boolean closed;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private Gateway(
             EventLoopGroup group,
@@ -307,23 +308,15 @@ public final class Gateway implements AutoCloseable {
      * rest (each reported with reason {@link Reasons#DRAIN_CUT}: {@link Events#closed} for relayed
      * sessions, {@link Events#refused} for the others). Returns when everything is closed.
      */
-    public synchronized Drained close(Duration drain) {
-        if (closed) {
+    public Drained close(Duration drain) {
+        if (!closed.compareAndSet(false, true)) {
             return new Drained(0, 0);
         }
-        closed = true;
         reloader.close();
         listeners.forEach(c -> c.close().syncUninterruptibly());
         int open = connections.size();
-        long deadline = System.nanoTime() + drain.toNanos();
-        while (!connections.isEmpty() && System.nanoTime() - deadline < 0) {
-            try {
-                Thread.sleep(Math.min(20, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        // No listener is left, so no connection joins the group from here on.
+        connections.newCloseFuture().awaitUninterruptibly(drain.toMillis());
         int cut = 0;
         for (Channel ch : connections) {
             Session s = ch.attr(SESSION).get();

@@ -23,8 +23,9 @@ final class Session implements Gateway.Events {
     private final Metrics.RouteMetrics metrics;
     private final long acceptedAt;
     private final Traffic traffic;
-    private boolean tlsUp;
-    private boolean reported;
+    // Written and read on the connection's event loop; volatile for the drain thread's view (and SpotBugs).
+    private volatile boolean tlsUp;
+    private volatile boolean reported;
     private volatile boolean cut;
 
     Session(Route route, SocketAddress client, Gateway.Events events, Metrics.RouteMetrics metrics, long acceptedAt) {

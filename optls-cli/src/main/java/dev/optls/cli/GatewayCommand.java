@@ -6,6 +6,7 @@ import dev.optls.gateway.ConfigLoader;
 import dev.optls.gateway.Gateway;
 import dev.optls.gateway.GatewayConfig;
 import dev.optls.gateway.GatewayException;
+import dev.optls.gateway.Reasons;
 import dev.optls.gateway.Route;
 import dev.optls.tls.TlsSessionInfo;
 import java.io.PrintWriter;
@@ -44,6 +45,13 @@ import picocli.CommandLine.Option;
             "  ca = \"ca.pem\"               # with connect-tls: trust anchors (default: the JDK's)",
             "  server-name = \"mx.example\"  # with connect-tls: name checked in the certificate (default: host)",
             "  hostname = \"mail.example.org\"  # optional; reply-timeout, handshake-timeout too",
+            "  max-connections = 20000        # optional; more are closed at accept (reason=connection-limit)",
+            "  max-connections-per-client = 1000",
+            "",
+            "  [gateway]                      # optional global settings",
+            "  drain-timeout = \"30s\"         # SIGTERM/SIGINT: stop accepting, let sessions finish, then cut",
+            "  metrics = \"127.0.0.1:9187\"    # Prometheus metrics at http://127.0.0.1:9187/metrics",
+            "  certificate-check = \"5s\"      # certificate/key files re-read when they change, and on SIGHUP",
             ""
         },
         footer = ExitCodes.HELP)
@@ -94,22 +102,76 @@ final class GatewayCommand implements Callable<Integer> {
             err.println("optls: " + e.getMessage());
             return ExitCodes.USAGE;
         }
+        LogLines log = new LogLines(err);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {
-                            gateway.close();
+                            // SIGTERM / SIGINT: stop accepting, let open sessions finish until the deadline.
+                            log.line("event=draining open=" + gateway.openConnections() + " drain_timeout_ms="
+                                    + loaded.settings().drainTimeout().toMillis());
+                            Gateway.Drained drained = gateway.closeGracefully();
+                            log.line("event=stopped finished=" + (drained.open() - drained.cut()) + " cut="
+                                    + drained.cut());
                             stopped.countDown();
                         },
                         "optls-gateway-shutdown"));
+        boolean hup = Hangup.onSignal(() -> {
+            log.line("event=reload signal=HUP");
+            gateway.reloadCertificates();
+        });
         gateway.boundAddresses().forEach((name, address) -> out.println("listening: route " + name + " on " + address));
+        gateway.metricsAddress()
+                .ifPresent(a -> out.println(
+                        "metrics: http://" + a.getAddress().getHostAddress() + ":" + a.getPort() + "/metrics"));
+        if (!hup) {
+            out.println("note: SIGHUP is not available on this JVM; certificates are still re-read when their files "
+                    + "change");
+        }
         out.flush();
         stopped.await();
         return ExitCodes.OK;
     }
 
+    /**
+     * SIGHUP through {@code sun.misc.Signal} (module jdk.unsupported), looked up reflectively so that the
+     * build does not depend on an internal API; where it is missing, reloads still happen on file change.
+     */
+    static final class Hangup {
+        private Hangup() {}
+
+        /** Runs {@code action} on each SIGHUP, on a thread of its own; false if signals are not available. */
+        static boolean onSignal(Runnable action) {
+            try {
+                Class<?> signal = Class.forName("sun.misc.Signal");
+                Class<?> handler = Class.forName("sun.misc.SignalHandler");
+                Object hup = signal.getConstructor(String.class).newInstance("HUP");
+                Object proxy = java.lang.reflect.Proxy.newProxyInstance(
+                        handler.getClassLoader(), new Class<?>[] {handler}, (p, method, args) -> {
+                            if (method.getName().equals("handle")) {
+                                Thread t = new Thread(action, "optls-gateway-sighup");
+                                t.setDaemon(true);
+                                t.start();
+                                return null;
+                            }
+                            if (method.getName().equals("hashCode")) {
+                                return System.identityHashCode(p);
+                            }
+                            if (method.getName().equals("equals")) {
+                                return p == args[0];
+                            }
+                            return "optls SIGHUP handler";
+                        });
+                signal.getMethod("handle", signal, handler).invoke(null, hup, proxy);
+                return true;
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                return false;
+            }
+        }
+    }
+
     /** One logfmt line per event on stderr. */
-    private record LogLines(PrintWriter err) implements Gateway.Events {
+    record LogLines(PrintWriter err) implements Gateway.Events {
         @Override
         public void relaying(Route route, SocketAddress client, TlsSessionInfo tls) {
             line("event=relaying route=" + route.name() + " client=" + client + " tls=" + tls.protocolVersion()
@@ -131,13 +193,39 @@ final class GatewayCommand implements Callable<Integer> {
 
         @Override
         public void refused(Route route, SocketAddress client, Failure failure) {
-            line("event=refused route=" + route.name() + " client=" + client + " reason="
-                    + failure.kind().wireName()
-                    + " blame=" + failure.blame().name().toLowerCase(java.util.Locale.ROOT) + " detail=\""
-                    + failure.detail().replace("\"", "'") + "\"");
+            line("event=refused route=" + route.name() + " client=" + client + " reason=" + Reasons.of(failure)
+                    + " kind=" + failure.kind().wireName()
+                    + " blame=" + failure.blame().name().toLowerCase(java.util.Locale.ROOT) + " detail="
+                    + quoted(failure.detail()));
         }
 
-        private synchronized void line(String text) {
+        @Override
+        public void closed(Route route, SocketAddress client, Gateway.Closed session) {
+            line("event=closed route=" + route.name() + " client=" + client + " duration_ms="
+                    + session.duration().toMillis() + " bytes_from_client=" + session.bytesFromClient()
+                    + " bytes_to_client=" + session.bytesToClient()
+                    + session.reason().map(r -> " reason=" + r).orElse(""));
+        }
+
+        @Override
+        public void reloaded(Route route, Path certificate) {
+            line("event=reloaded route=" + route.name() + " certificate=" + quoted(certificate.toString())
+                    + " detail=\"new connections get the new certificate; open ones keep theirs\"");
+        }
+
+        @Override
+        public void reloadFailed(Route route, Path certificate, String problem) {
+            line("event=reload-failed route=" + route.name() + " certificate=" + quoted(certificate.toString())
+                    + " detail="
+                    + quoted("kept the old certificate: " + problem
+                            + "; fix the files (they are checked again when they change, or on SIGHUP)"));
+        }
+
+        private static String quoted(String text) {
+            return "\"" + text.replace("\\", "\\\\").replace("\"", "'").replace("\n", " ") + "\"";
+        }
+
+        synchronized void line(String text) {
             err.println("time=" + Instant.now() + " " + text);
             err.flush();
         }

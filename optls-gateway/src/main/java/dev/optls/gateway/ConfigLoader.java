@@ -21,10 +21,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -55,6 +57,13 @@ import java.util.regex.Pattern;
  * engine = "auto"                  # optional: boringssl | jdk | auto (BoringSSL where it loads)
  * reply-timeout = "60s"            # optional
  * handshake-timeout = "10s"        # optional
+ * max-connections = 20000          # optional: open connections on this route; more are closed at accept
+ * max-connections-per-client = 1000    # optional: open connections from one client address
+ *
+ * [gateway]                        # optional: global settings
+ * drain-timeout = "30s"            # on shutdown, how long open sessions may finish before they are cut
+ * metrics = "127.0.0.1:9187"       # Prometheus text exposition on http://HOST:PORT/metrics
+ * certificate-check = "5s"         # how often certificate and key files are checked for changes
  * </pre>
  */
 public final class ConfigLoader {
@@ -74,7 +83,14 @@ public final class ConfigLoader {
             "hostname",
             "engine",
             "reply-timeout",
-            "handshake-timeout");
+            "handshake-timeout",
+            "max-connections",
+            "max-connections-per-client");
+
+    /** Keys the {@code [gateway]} table may have. */
+    static final List<String> GATEWAY_KEYS = List.of("drain-timeout", "metrics", "certificate-check");
+
+    private static final int MAX_LIMIT = 1_000_000;
 
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*(ms|s|m)");
     private static final Duration DEFAULT_REPLY = Duration.ofSeconds(60);
@@ -128,10 +144,11 @@ public final class ConfigLoader {
         }
         for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            if (!name.equals("route")) {
-                problem(name, "unknown top-level key", "the file holds [[route]] tables only");
+            if (!name.equals("route") && !name.equals("gateway")) {
+                problem(name, "unknown top-level key", "the file holds [[route]] tables and one [gateway] table");
             }
         }
+        GatewayConfig.Settings settings = settings(root.get("gateway"));
         JsonNode routes = root.path("route");
         if (!routes.isArray() || routes.isEmpty()) {
             problem(
@@ -141,10 +158,13 @@ public final class ConfigLoader {
             throw new ConfigException(problems);
         }
         List<Route> result = new ArrayList<>();
+        Map<String, GatewayConfig.Operations> operations = new HashMap<>();
         Set<String> names = new HashSet<>();
         Set<String> listens = new HashSet<>();
         for (int i = 0; i < routes.size(); i++) {
-            route(routes.get(i), i + 1).ifPresent(r -> {
+            JsonNode node = routes.get(i);
+            route(node, i + 1).ifPresent(r -> {
+                operations(node, r).ifPresent(o -> operations.put(r.name(), o));
                 if (!names.add(r.name())) {
                     problem(
                             where(r.name(), "name"),
@@ -163,7 +183,79 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new GatewayConfig(file, result);
+        return new GatewayConfig(file, result, settings, operations);
+    }
+
+    private GatewayConfig.Settings settings(JsonNode node) {
+        GatewayConfig.Settings defaults = GatewayConfig.Settings.DEFAULT;
+        if (node == null) {
+            return defaults;
+        }
+        if (!node.isObject()) {
+            problem("gateway", "not a table", "write the global settings as a [gateway] table");
+            return defaults;
+        }
+        for (Iterator<String> keys = node.fieldNames(); keys.hasNext(); ) {
+            String key = keys.next();
+            if (!GATEWAY_KEYS.contains(key)) {
+                problem("[gateway] " + key, "unknown key", "known keys: " + String.join(", ", GATEWAY_KEYS));
+            }
+        }
+        Duration drain =
+                duration(node, "[gateway] drain-timeout", "drain-timeout", true).orElse(defaults.drainTimeout());
+        Duration check = duration(node, "[gateway] certificate-check", "certificate-check", false)
+                .orElse(defaults.certificateCheck());
+        Optional<HostPort> metrics = Optional.empty();
+        if (node.has("metrics")) {
+            JsonNode value = node.get("metrics");
+            if (!value.isTextual() || value.asText().isBlank()) {
+                problem("[gateway] metrics", "must be a non-empty string", "write metrics = \"127.0.0.1:9187\"");
+            } else {
+                metrics = hostPortAt("[gateway] metrics", value.asText());
+            }
+        }
+        return new GatewayConfig.Settings(drain, metrics, check);
+    }
+
+    private Optional<GatewayConfig.Operations> operations(JsonNode node, Route route) {
+        int max = limit(node, route.name(), "max-connections", GatewayConfig.Operations.DEFAULT_MAX_CONNECTIONS);
+        int perClient = limit(
+                node,
+                route.name(),
+                "max-connections-per-client",
+                GatewayConfig.Operations.DEFAULT_MAX_CONNECTIONS_PER_CLIENT);
+        if (max < 1 || perClient < 1) {
+            return Optional.empty();
+        }
+        if (node.has("max-connections-per-client") && perClient > max) {
+            problem(
+                    where(route.name(), "max-connections-per-client"),
+                    perClient + " is more than the route's max-connections (" + max + ")",
+                    "make max-connections-per-client at most max-connections");
+        }
+        // Routes with plaintext clients (listen-tls = "none") have no certificate to watch.
+        Optional<GatewayConfig.CertificateFiles> files = node.has("certificate") && node.has("key")
+                ? Optional.of(new GatewayConfig.CertificateFiles(
+                        base.resolve(node.get("certificate").asText()),
+                        base.resolve(node.get("key").asText())))
+                : Optional.empty();
+        return Optional.of(new GatewayConfig.Operations(max, perClient, files));
+    }
+
+    /** A positive whole number of connections; 0 when it is not one (a problem is recorded). */
+    private int limit(JsonNode node, String name, String key, int defaultValue) {
+        if (!node.has(key)) {
+            return defaultValue;
+        }
+        JsonNode value = node.get(key);
+        if (!value.isIntegralNumber() || value.asLong() < 1 || value.asLong() > MAX_LIMIT) {
+            problem(
+                    where(name, key),
+                    "'" + value.asText() + "' is not a number of connections",
+                    "write a whole number from 1 to " + MAX_LIMIT + " without quotes, e.g. " + key + " = 500");
+            return 0;
+        }
+        return value.asInt();
     }
 
     private Optional<Route> route(JsonNode node, int index) {
@@ -410,6 +502,10 @@ public final class ConfigLoader {
     }
 
     private Optional<HostPort> hostPort(String name, String key, String value) {
+        return hostPortAt(where(name, key), value);
+    }
+
+    private Optional<HostPort> hostPortAt(String label, String value) {
         String host;
         String port;
         if (value.startsWith("[")) {
@@ -424,31 +520,34 @@ public final class ConfigLoader {
             port = colon < 0 ? "" : value.substring(colon + 1);
         }
         if (host.isEmpty() || host.indexOf(':') >= 0 && !value.startsWith("[") || !port.matches("\\d{1,5}")) {
-            problem(
-                    where(name, key),
-                    "'" + value + "' is not HOST:PORT",
-                    "write e.g. \"127.0.0.1:2525\" or " + "\"[::1]:2525\"");
+            problem(label, "'" + value + "' is not HOST:PORT", "write e.g. \"127.0.0.1:2525\" or " + "\"[::1]:2525\"");
             return Optional.empty();
         }
         int number = Integer.parseInt(port);
         if (number < 1 || number > 65535) {
-            problem(where(name, key), "port " + number + " is out of range", "use a port from 1 to 65535");
+            problem(label, "port " + number + " is out of range", "use a port from 1 to 65535");
             return Optional.empty();
         }
         return Optional.of(new HostPort(host, number));
     }
 
     private Optional<Duration> duration(JsonNode node, String name, String key) {
+        return duration(node, where(name, key), key, false);
+    }
+
+    /** A duration such as "500ms", "10s", "2m"; zero only where {@code zeroAllowed}. */
+    private Optional<Duration> duration(JsonNode node, String label, String key, boolean zeroAllowed) {
         if (!node.has(key)) {
             return Optional.empty();
         }
         JsonNode value = node.get(key);
         Matcher m = DURATION.matcher(value.asText().trim());
-        if (!value.isTextual() || !m.matches() || Long.parseLong(m.group(1)) == 0) {
+        if (!value.isTextual() || !m.matches() || !zeroAllowed && Long.parseLong(m.group(1)) == 0) {
             problem(
-                    where(name, key),
+                    label,
                     "'" + value.asText() + "' is not a duration",
-                    "write e.g. \"500ms\", " + "\"10s\" or \"2m\"");
+                    "write e.g. \"500ms\", " + "\"10s\" or \"2m\""
+                            + (zeroAllowed ? " (\"0s\" allowed)" : ", more than 0"));
             return Optional.empty();
         }
         long amount = Long.parseLong(m.group(1));

@@ -9,6 +9,7 @@ import dev.optls.core.Phase;
 import dev.optls.core.Result;
 import dev.optls.core.ServerOptions;
 import dev.optls.gateway.internal.Relay;
+import dev.optls.gateway.internal.Traffic;
 import dev.optls.netty.AcceptTls;
 import dev.optls.netty.ClientOutcome;
 import dev.optls.netty.StartTlsClientHandler;
@@ -133,8 +134,8 @@ final class Connection {
             if (!f.isSuccess()) {
                 backendFailed(new Failure(
                         Blame.NETWORK,
-                        FailureKind.UNEXPECTED_EOF,
-                        Phase.SESSION,
+                        FailureKind.CONNECT_FAILED,
+                        Phase.CONNECT,
                         "cannot connect to the backend " + route.connect() + ": "
                                 + f.cause().getMessage(),
                         true));
@@ -199,8 +200,9 @@ final class Connection {
             client.writeAndFlush(line(Relaying.greeting(route.protocol(), greeting, route.hostname())));
             reported = true;
             clientTls.ifPresent(tls -> events.relaying(route, client.remoteAddress(), tls));
-            client.pipeline().addLast(new Relay(backendReady));
-            backend.pipeline().addLast(new Relay(client.eventLoop().newSucceededFuture(client)));
+            Traffic traffic = Traffic.of(client);
+            client.pipeline().addLast(new Relay(backendReady, traffic.fromClient()));
+            backend.pipeline().addLast(new Relay(client.eventLoop().newSucceededFuture(client), traffic.toClient()));
         });
     }
 
@@ -260,10 +262,12 @@ final class Connection {
         if (route.upstream().mode() == Route.ConnectTls.NONE) {
             reported = true;
             events.relaying(route, client.remoteAddress(), tls);
-            ctx.pipeline().addLast(new Relay(backendReady));
+            Traffic traffic = Traffic.of(client);
+            ctx.pipeline().addLast(new Relay(backendReady, traffic.fromClient()));
             backendReady.addListener(f -> {
                 if (f.isSuccess()) {
-                    backend.pipeline().addLast(new Relay(client.eventLoop().newSucceededFuture(client)));
+                    backend.pipeline()
+                            .addLast(new Relay(client.eventLoop().newSucceededFuture(client), traffic.toClient()));
                 }
             });
             return;
@@ -273,13 +277,15 @@ final class Connection {
         // temporary failure over its TLS (421 may answer any command, RFC 5321 §3.8; BYE may come at any
         // time, RFC 9051 §7.1.5).
         Promise<Channel> upstreamReady = client.eventLoop().newPromise();
-        Relay clientRelay = new Relay(upstreamReady);
+        Traffic traffic = Traffic.of(client);
+        Relay clientRelay = new Relay(upstreamReady, traffic.fromClient());
         ctx.pipeline().addLast(clientRelay);
         backendReady.addListener(f -> {
             if (f.isSuccess()) {
                 reported = true;
                 events.relaying(route, client.remoteAddress(), tls);
-                backend.pipeline().addLast(new Relay(client.eventLoop().newSucceededFuture(client)));
+                backend.pipeline()
+                        .addLast(new Relay(client.eventLoop().newSucceededFuture(client), traffic.toClient()));
                 upstreamReady.trySuccess(backend);
             } else if (client.pipeline().context(clientRelay) != null) {
                 client.pipeline().remove(clientRelay);

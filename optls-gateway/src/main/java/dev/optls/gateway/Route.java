@@ -78,6 +78,21 @@ public record Route(
                 Upstream.PLAINTEXT);
     }
 
+    /** The same route serving another certificate (after a reload). */
+    public Route withTls(ServerEngines engines) {
+        return new Route(
+                name,
+                protocol,
+                listen,
+                listenTls,
+                connect,
+                engines,
+                hostname,
+                replyTimeout,
+                handshakeTimeout,
+                upstream);
+    }
+
     /** How clients of a route get TLS. */
     public enum ListenTls {
         /** The protocol's upgrade command (STARTTLS, STLS, AUTH TLS, SSLRequest, StartTLS extended op…). */

@@ -262,6 +262,71 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void readsGatewaySettingsAndLimits() throws Exception {
+        GatewayConfig config = parse(GOOD.replace("handshake-timeout = \"500ms\"", """
+                handshake-timeout = "500ms"
+                max-connections = 300
+                max-connections-per-client = 20""") + """
+
+                [gateway]
+                drain-timeout = "0s"
+                metrics = "127.0.0.1:9187"
+                certificate-check = "2s"
+                """);
+
+        assertThat(config.settings().drainTimeout()).isZero();
+        assertThat(config.settings().metrics()).contains(new Route.HostPort("127.0.0.1", 9187));
+        assertThat(config.settings().certificateCheck()).isEqualTo(Duration.ofSeconds(2));
+        GatewayConfig.Operations submission = config.operations(config.routes().get(0));
+        assertThat(submission.maxConnections()).isEqualTo(300);
+        assertThat(submission.maxConnectionsPerClient()).isEqualTo(20);
+        assertThat(submission.certificateFiles().orElseThrow().chain()).isEqualTo(dir.resolve("mail.crt"));
+        assertThat(submission.certificateFiles().orElseThrow().key()).isEqualTo(dir.resolve("mail.key"));
+        GatewayConfig.Operations imaps = config.operations(config.routes().get(1));
+        assertThat(imaps.maxConnections()).isEqualTo(GatewayConfig.Operations.DEFAULT_MAX_CONNECTIONS);
+        assertThat(imaps.maxConnectionsPerClient())
+                .isEqualTo(GatewayConfig.Operations.DEFAULT_MAX_CONNECTIONS_PER_CLIENT);
+        assertThat(parse(GOOD).settings()).isEqualTo(GatewayConfig.Settings.DEFAULT);
+    }
+
+    @Test
+    void badLimitsAndGatewaySettingsAreEachAProblem() {
+        List<String> problems = problems(
+                GOOD.replace("handshake-timeout = \"500ms\"", """
+                        max-connections = "many"
+                        max-connections-per-client = 0""").replace("listen-tls = \"implicit\"", """
+                        listen-tls = "implicit"
+                        max-connections = 10
+                        max-connections-per-client = 50""") + """
+
+                [gateway]
+                drain-timeout = "forever"
+                metrics = "9187"
+                certificate-check = "0s"
+                reload = true
+                """);
+
+        assertThat(problems)
+                .anySatisfy(p -> assertThat(p)
+                        .contains("route \"submission\" max-connections: 'many' is not a number of connections")
+                        .contains("without quotes"))
+                .anySatisfy(p ->
+                        assertThat(p).contains("route \"submission\" max-connections-per-client: '0' is not a number"))
+                .anySatisfy(p -> assertThat(p)
+                        .contains("route \"imaps\" max-connections-per-client: 50 is more than the route's "
+                                + "max-connections (10)"))
+                .anySatisfy(p -> assertThat(p).contains("[gateway] drain-timeout: 'forever' is not a duration"))
+                .anySatisfy(p -> assertThat(p).contains("[gateway] metrics: '9187' is not HOST:PORT"))
+                .anySatisfy(p -> assertThat(p)
+                        .contains("[gateway] certificate-check: '0s' is not a duration")
+                        .contains("more than 0"))
+                .anySatisfy(p -> assertThat(p)
+                        .contains("[gateway] reload: unknown key")
+                        .contains("drain-timeout, metrics, certificate-check"))
+                .hasSize(7);
+    }
+
+    @Test
     void unreadableFileSaysWhichPath() {
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.toml")))
                 .isInstanceOf(ConfigException.class)

@@ -1,5 +1,6 @@
 package dev.optls.gateway.internal;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -17,13 +18,41 @@ import java.util.Queue;
  * meanwhile).
  */
 public final class Relay extends ChannelInboundHandlerAdapter {
+    /** Observes one direction of a relay (metrics, session logs); called on the channel's event loop. */
+    public interface Meter {
+        /** The peer is ready and relaying begins. */
+        void started();
+
+        /** {@code bytes} were read and passed on to the peer. */
+        void relayed(int bytes);
+
+        /** Observes nothing. */
+        Meter NONE = new Meter() {
+            @Override
+            public void started() {}
+
+            @Override
+            public void relayed(int bytes) {}
+        };
+    }
+
     private final Future<Channel> peerReady;
+    private final Meter meter;
     private final Queue<Object> early = new ArrayDeque<>();
     private Channel peer;
 
     /** @param peerReady completes with the peer channel when it may be written to */
     public Relay(Future<Channel> peerReady) {
+        this(peerReady, Meter.NONE);
+    }
+
+    /**
+     * @param peerReady completes with the peer channel when it may be written to
+     * @param meter told when relaying starts and how many bytes go through
+     */
+    public Relay(Future<Channel> peerReady, Meter meter) {
         this.peerReady = peerReady;
+        this.meter = meter;
     }
 
     @Override
@@ -39,8 +68,10 @@ public final class Relay extends ChannelInboundHandlerAdapter {
 
     private void start(ChannelHandlerContext ctx, Channel ready) {
         peer = ready;
+        meter.started();
         Object msg;
         while ((msg = early.poll()) != null) {
+            count(msg);
             peer.write(msg);
         }
         peer.flush();
@@ -57,6 +88,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
             early.add(msg);
             return;
         }
+        count(msg);
         peer.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
             if (f.isSuccess()) {
                 ctx.read();
@@ -65,6 +97,12 @@ public final class Relay extends ChannelInboundHandlerAdapter {
                 f.channel().close();
             }
         });
+    }
+
+    private void count(Object msg) {
+        if (msg instanceof ByteBuf bytes) {
+            meter.relayed(bytes.readableBytes());
+        }
     }
 
     @Override

@@ -13,13 +13,14 @@ import java.util.TreeMap;
  * @param mode {@code sessions}, {@code bulk} or {@code idle}
  * @param target the URI the load went to
  * @param concurrency sessions kept in flight (sessions, bulk) or connections asked for (idle)
- * @param elapsed wall-clock time of the measured part
+ * @param elapsed wall-clock time of the measured part (bulk: first payload byte to the last reply to the
+ *     final dot; idle: setting the connections up)
  * @param completed sessions that reached TLS and the post-TLS capability reply (sessions), transfers
  *     acknowledged by the server (bulk), upgraded connections held open (idle)
  * @param errors failed attempts by failure kind ({@code CONNECT}, {@code PLAINTEXT} for a MAY session that
  *     was not upgraded, or a {@code FailureKind} name)
- * @param latency connect → post-TLS capability reply (sessions, idle), first payload byte → server's
- *     acknowledgement (bulk)
+ * @param latency connect → capability reply over TLS, per upgraded session (for bulk: the sessions
+ *     carrying the transfers)
  * @param bytes payload bytes acknowledged by the server (bulk), 0 otherwise
  */
 public record BenchReport(

@@ -12,7 +12,7 @@
 # usage: scripts/bench-gateway-vs-stunnel.sh [--duration SECONDS] [--idle N] [--bulk SIZE] [--out DIR]
 #   --duration  seconds of the sessions phase (default 15; the latency phase takes half of it)
 #   --warmup    seconds of warm-up sessions before measuring each server (default 10: the JIT compiles the gateway first)
-#   --idle      idle upgraded connections (default 5000; every one costs the server two file descriptors,
+#   --idle      idle upgraded connections (default 3000; every one costs the server two file descriptors,
 #               so N is capped to (ulimit -n - 200) / 2: 9900 with this machine's hard limit of 20000)
 #   --bulk      payload of the bulk phase (default 200MB)
 #   --out       keep the raw reports and logs there (default: a temporary directory, printed at the end)
@@ -22,7 +22,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 duration=15
 warmup=10
-idle=5000
+idle=3000
 bulk=200MB
 out=""
 while [ $# -gt 0 ]; do

@@ -506,7 +506,7 @@ public final class LoadGenerator implements AutoCloseable {
         private void stream(ChannelHandlerContext ctx) {
             while (left > 0 && ctx.channel().isWritable()) {
                 int n = (int) Math.min(left, CHUNK.capacity());
-                ctx.write(CHUNK.retainedSlice(0, n));
+                ctx.write(CHUNK.slice(0, n)); // unreleasable: the slice shares the one read-only chunk
                 left -= n;
             }
             if (left == 0) {

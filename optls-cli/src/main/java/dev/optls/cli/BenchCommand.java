@@ -169,8 +169,9 @@ public final class BenchCommand implements Runnable {
     @Command(
             name = "sessions",
             mixinStandardHelpOptions = true,
-            description = "Full STARTTLS sessions, N in flight, for a duration: sessions/s and the latency from"
-                    + " connect to the capability reply over TLS (p50/p90/p99/max), errors by kind.")
+            description =
+                    "Full STARTTLS sessions, N in flight, for a duration: sessions/s and the latency from"
+                            + " connect to the capability reply over TLS (p50/p90/p99/max), errors by kind. Implicit-TLS schemes (smtps, imaps...) handshake first.")
     static final class Sessions implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -178,10 +179,18 @@ public final class BenchCommand implements Runnable {
         @Mixin
         Common common;
 
-        @Option(names = "--concurrency", defaultValue = "8", paramLabel = "N", description = "sessions in flight")
+        @Option(
+                names = "--concurrency",
+                defaultValue = "8",
+                paramLabel = "N",
+                description = "sessions in flight (default: ${DEFAULT-VALUE})")
         int concurrency;
 
-        @Option(names = "--duration", defaultValue = "20s", paramLabel = "DURATION", description = "e.g. 20s, 2m")
+        @Option(
+                names = "--duration",
+                defaultValue = "20s",
+                paramLabel = "DURATION",
+                description = "e.g. 20s, 2m (default: ${DEFAULT-VALUE})")
         String duration;
 
         @Override
@@ -210,10 +219,18 @@ public final class BenchCommand implements Runnable {
         @Mixin
         Common common;
 
-        @Option(names = "--size", defaultValue = "100MB", paramLabel = "SIZE", description = "e.g. 100MB, 1GB, 64KiB")
+        @Option(
+                names = "--size",
+                defaultValue = "100MB",
+                paramLabel = "SIZE",
+                description = "e.g. 100MB, 1GB, 64KiB (default: ${DEFAULT-VALUE})")
         String size;
 
-        @Option(names = "--concurrency", defaultValue = "1", paramLabel = "N", description = "parallel transfers")
+        @Option(
+                names = "--concurrency",
+                defaultValue = "1",
+                paramLabel = "N",
+                description = "parallel transfers (default: ${DEFAULT-VALUE})")
         int concurrency;
 
         @Override
@@ -248,17 +265,25 @@ public final class BenchCommand implements Runnable {
         @Mixin
         Common common;
 
-        @Option(names = "--connections", defaultValue = "1000", paramLabel = "N", description = "connections")
+        @Option(
+                names = "--connections",
+                defaultValue = "1000",
+                paramLabel = "N",
+                description = "connections (default: ${DEFAULT-VALUE})")
         int connections;
 
         @Option(
                 names = "--parallel",
                 defaultValue = "32",
                 paramLabel = "N",
-                description = "sessions being set up at a time")
+                description = "sessions being set up at a time (default: ${DEFAULT-VALUE})")
         int parallel;
 
-        @Option(names = "--hold", defaultValue = "30s", paramLabel = "DURATION", description = "how long to hold")
+        @Option(
+                names = "--hold",
+                defaultValue = "30s",
+                paramLabel = "DURATION",
+                description = "how long to hold (default: ${DEFAULT-VALUE})")
         String hold;
 
         @Override

@@ -169,9 +169,9 @@ public final class BenchCommand implements Runnable {
     @Command(
             name = "sessions",
             mixinStandardHelpOptions = true,
-            description =
-                    "Full STARTTLS sessions, N in flight, for a duration: sessions/s and the latency from"
-                            + " connect to the capability reply over TLS (p50/p90/p99/max), errors by kind. Implicit-TLS schemes (smtps, imaps...) handshake first.")
+            description = "Full STARTTLS sessions, N in flight, for a duration: sessions/s and the latency from"
+                    + " connect to the capability reply over TLS (p50/p90/p99/max), errors by kind."
+                    + " Implicit-TLS schemes (smtps, imaps...) handshake first.")
     static final class Sessions implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;

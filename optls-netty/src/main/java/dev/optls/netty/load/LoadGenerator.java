@@ -139,7 +139,8 @@ public final class LoadGenerator implements AutoCloseable {
             if (channel.isPresent()) {
                 channel.get().close().addListener(c -> nextSession(loop, deadline, tally, done));
             } else {
-                loop.execute(() -> nextSession(loop, deadline, tally, done));
+                // A failed attempt (refused, bad certificate...) is retried after a pause, not in a tight loop.
+                loop.schedule(() -> nextSession(loop, deadline, tally, done), 10, TimeUnit.MILLISECONDS);
             }
         });
     }
@@ -379,16 +380,23 @@ public final class LoadGenerator implements AutoCloseable {
         }
 
         private final long size;
+        private final int lastChunk;
         private final Tally tally;
         private final AtomicLong firstByte;
         private final AtomicLong lastReply;
         private final CountDownLatch done;
         private final StringBuilder line = new StringBuilder();
         private Stage stage = Stage.MAIL;
-        private long left;
+        private int chunksLeft;
 
         SmtpTransfer(long size, Tally tally, AtomicLong firstByte, AtomicLong lastReply, CountDownLatch done) {
             this.size = (size + LINE - 1) / LINE * LINE;
+            long chunks = (this.size + CHUNK.capacity() - 1) / CHUNK.capacity();
+            if (chunks > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("size " + size + " is too large for one transfer");
+            }
+            this.lastChunk = (int) (this.size - (chunks - 1) * CHUNK.capacity());
+            this.chunksLeft = (int) chunks;
             this.tally = tally;
             this.firstByte = firstByte;
             this.lastReply = lastReply;
@@ -448,7 +456,6 @@ public final class LoadGenerator implements AutoCloseable {
                         return;
                     }
                     stage = Stage.STREAM;
-                    left = size;
                     firstByte.accumulateAndGet(System.nanoTime(), Math::min);
                     stream(ctx);
                 }
@@ -504,12 +511,12 @@ public final class LoadGenerator implements AutoCloseable {
         }
 
         private void stream(ChannelHandlerContext ctx) {
-            while (left > 0 && ctx.channel().isWritable()) {
-                int n = (int) Math.min(left, CHUNK.capacity());
+            while (chunksLeft > 0 && ctx.channel().isWritable()) {
+                int n = chunksLeft == 1 ? lastChunk : CHUNK.capacity();
+                chunksLeft--;
                 ctx.write(CHUNK.slice(0, n)); // unreleasable: the slice shares the one read-only chunk
-                left -= n;
             }
-            if (left == 0) {
+            if (chunksLeft == 0) {
                 stage = Stage.DOT;
                 ctx.write(Unpooled.copiedBuffer(".\r\n", StandardCharsets.US_ASCII));
             }

@@ -10,7 +10,13 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Opportunistic TLS (STARTTLS) toolkit: probe servers, run the demo, run a TLS gateway.",
-        subcommands = {ProbeCommand.class, DemoCommand.class, GatewayCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {
+            ProbeCommand.class,
+            DemoCommand.class,
+            GatewayCommand.class,
+            BenchCommand.class,
+            CommandLine.HelpCommand.class
+        },
         footer = ExitCodes.HELP)
 public final class Main implements Runnable {
 

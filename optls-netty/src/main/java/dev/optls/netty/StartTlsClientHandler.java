@@ -35,6 +35,7 @@ public final class StartTlsClientHandler extends NegotiationDriver {
     private final String host;
     private final int port;
     private final Promise<ClientOutcome> outcome;
+    private final Optional<ClientTls.EngineSource> engines;
     private ClientTls.EngineHandshake handshake;
     private Optional<TlsSessionInfo> established = Optional.empty();
     private Negotiation current;
@@ -56,7 +57,25 @@ public final class StartTlsClientHandler extends NegotiationDriver {
             Promise<ClientOutcome> outcome,
             long replyTimeoutMillis,
             long handshakeTimeoutMillis) {
+        this(protocol, options, tls, Optional.empty(), host, port, outcome, replyTimeoutMillis, handshakeTimeoutMillis);
+    }
+
+    /**
+     * As above, with the TLS engines made by {@code engines} (e.g. {@link ClientEngines#boringSsl}) instead of
+     * the JDK; the trust, name check, SNI, ALPN and profile of {@code tls} apply alike.
+     */
+    public StartTlsClientHandler(
+            Protocol protocol,
+            ClientOptions options,
+            Optional<ClientTls> tls,
+            Optional<ClientTls.EngineSource> engines,
+            String host,
+            int port,
+            Promise<ClientOutcome> outcome,
+            long replyTimeoutMillis,
+            long handshakeTimeoutMillis) {
         super(replyTimeoutMillis, handshakeTimeoutMillis);
+        this.engines = Objects.requireNonNull(engines, "engines");
         checkTimeouts(replyTimeoutMillis, handshakeTimeoutMillis);
         if (options.level().requiresTls() && tls.isEmpty()) {
             throw new IllegalArgumentException("level " + options.level() + " needs a ClientTls");
@@ -87,8 +106,8 @@ public final class StartTlsClientHandler extends NegotiationDriver {
 
     @Override
     ChannelHandler newTlsHandler(ChannelHandlerContext ctx, long handshakeTimeoutMillis) {
-        handshake = tls.orElseThrow(() -> new IllegalStateException("no TLS client configured"))
-                .newEngine(host, port);
+        ClientTls client = tls.orElseThrow(() -> new IllegalStateException("no TLS client configured"));
+        handshake = engines.isPresent() ? client.newEngine(host, port, engines.get()) : client.newEngine(host, port);
         SslHandler handler = new SslHandler(handshake.engine());
         handler.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
         return handler;

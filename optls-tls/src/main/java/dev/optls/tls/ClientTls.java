@@ -31,6 +31,7 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * The client side of TLS over an already connected socket (after a STARTTLS go-ahead, or for implicit
@@ -184,6 +185,29 @@ public final class ClientTls {
         engine.setUseClientMode(true);
         engine.setSSLParameters(parameters(engine.getSSLParameters()));
         return new EngineHandshake(engine, trustManager, host + ":" + port);
+    }
+
+    /**
+     * As {@link #newEngine(String, int)}, with the engine made by {@code source} (e.g. BoringSSL through
+     * Netty) around this handshake's trust manager: the same trust, name check, SNI, ALPN and profile apply;
+     * {@code source} must make {@code trustManager} decide on the server's chain.
+     */
+    public EngineHandshake newEngine(String host, int port, EngineSource source) {
+        ServerChainTrustManager trustManager = trustManager();
+        SSLEngine engine = Objects.requireNonNull(source.create(trustManager, host, port), "engine");
+        engine.setUseClientMode(true);
+        engine.setSSLParameters(parameters(engine.getSSLParameters()));
+        return new EngineHandshake(engine, trustManager, host + ":" + port);
+    }
+
+    /** Makes client-mode engines for {@link #newEngine(String, int, EngineSource)}. */
+    @FunctionalInterface
+    public interface EngineSource {
+        /**
+         * A client-mode engine for {@code host:port} whose server-certificate check is {@code trustManager}
+         * (it records the chain and, at level verify, rejects it).
+         */
+        SSLEngine create(X509ExtendedTrustManager trustManager, String host, int port);
     }
 
     /** One client handshake on an {@link SSLEngine} that the caller drives. */

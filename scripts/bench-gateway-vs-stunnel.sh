@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# The optls gateway against stunnel, side by side on this machine (issue 4, "Performance").
+#
+# Both terminate STARTTLS for SMTP in front of the same plaintext backend (scripts/bench/smtp-backend.py,
+# a small asyncio SMTP responder), with the same ECDSA P-256 certificate, each pinned to CPU 0 with
+# taskset; the load generator (optls bench, BoringSSL client engines) and the backend run on CPU 1.
+# Figures: full TLS 1.3 sessions (one full handshake each) per server CPU-second, STARTTLS session latency
+# at 8 concurrent sessions, bulk MB per server CPU-second, RSS growth per idle upgraded connection; every
+# figure also as the ratio gateway/stunnel from the same run. Server CPU time is utime+stime of the server
+# process from /proc/PID/stat, before and after each phase. Only 127.0.0.1 is used.
+#
+# usage: scripts/bench-gateway-vs-stunnel.sh [--duration SECONDS] [--idle N] [--bulk SIZE] [--out DIR]
+#   --duration  seconds of the sessions phase (default 15; the latency phase takes half of it)
+#   --warmup    seconds of warm-up sessions before measuring each server (default 10: the JIT compiles the gateway first)
+#   --idle      idle upgraded connections (default 3000; every one costs the server two file descriptors,
+#               so N is capped to (ulimit -n - 200) / 2: 9900 with this machine's hard limit of 20000)
+#   --bulk      payload of the bulk phase (default 200MB)
+#   --out       keep the raw reports and logs there (default: a temporary directory, printed at the end)
+# The default run takes about 2-3 minutes. It is never run by the test suite.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+duration=15
+warmup=10
+idle=3000
+bulk=200MB
+out=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    --idle) idle="$2"; shift 2 ;;
+    --bulk) bulk="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$(nproc)" -lt 2 ]; then
+  echo "needs 2 CPUs (server on CPU 0, load on CPU 1); this machine has $(nproc)" >&2
+  exit 2
+fi
+if ! command -v stunnel4 >/dev/null; then
+  echo "installing stunnel4 (Debian package)..." >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q stunnel4 >&2
+fi
+for tool in taskset python3 openssl java; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: install it first" >&2; exit 2; }
+done
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+fdmax=$(( ($(ulimit -n) - 200) / 2 ))
+if [ "$idle" -gt "$fdmax" ]; then
+  echo "note: --idle $idle needs $((2 * idle + 200)) file descriptors in the server; ulimit -n is $(ulimit -n):" \
+       "using $fdmax connections (raise the hard limit, e.g. 'ulimit -Hn 65536' as root, for more)" >&2
+  idle=$fdmax
+fi
+
+"$here/optls" --version >/dev/null   # builds optls-cli/target/optls.jar when needed
+jar="$here/optls-cli/target/optls.jar"
+
+work="${out:-$(mktemp -d /tmp/optls-vs-stunnel.XXXXXX)}"
+mkdir -p "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# One certificate for both: ECDSA P-256, for localhost and 127.0.0.1.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+backend_port=$(free_port); gateway_port=$(free_port); stunnel_port=$(free_port)
+
+taskset -c 1 python3 "$here/scripts/bench/smtp-backend.py" "$backend_port" >"$work/backend.log" 2>&1 &
+pids+=($!)
+
+cat >"$work/gateway.toml" <<TOML
+[[route]]
+name = "smtp"
+protocol = "smtp"
+listen = "127.0.0.1:$gateway_port"
+listen-tls = "starttls"
+connect = "127.0.0.1:$backend_port"
+certificate = "cert.pem"
+key = "key.pem"
+hostname = "localhost"
+engine = "boringssl"
+TOML
+gateway_opts="-Xms256m -Xmx256m -XX:+UseSerialGC"
+# shellcheck disable=SC2086
+taskset -c 0 java $gateway_opts -jar "$jar" gateway --config "$work/gateway.toml" >"$work/gateway.log" 2>&1 &
+gateway_pid=$!
+pids+=($gateway_pid)
+
+cat >"$work/stunnel.conf" <<CONF
+foreground = yes
+pid =
+syslog = no
+output = $work/stunnel.log
+debug = 3
+[smtp]
+accept = 127.0.0.1:$stunnel_port
+connect = 127.0.0.1:$backend_port
+protocol = smtp
+cert = $work/cert.pem
+key = $work/key.pem
+sslVersionMin = TLSv1.2
+CONF
+taskset -c 0 stunnel4 "$work/stunnel.conf" >"$work/stunnel.out" 2>&1 &
+stunnel_pid=$!
+pids+=($stunnel_pid)
+
+wait_port() {
+  for _ in $(seq 1 100); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),1).close()" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  echo "nothing listens on 127.0.0.1:$1; see $work/*.log" >&2
+  exit 1
+}
+wait_port "$backend_port"; wait_port "$gateway_port"; wait_port "$stunnel_port"
+
+ticks=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime, in clock ticks, all threads
+rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }   # KiB
+bench() { taskset -c 1 java -jar "$jar" bench "$@" --level encrypt --engine boringssl --json 2>>"$work/bench-progress.log"; }
+field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))" "$1" "$2"; }
+
+measure() {   # name pid port
+  local name=$1 pid=$2 port=$3 c0 c1
+  local uri="smtp://127.0.0.1:$port"
+  echo "== $name (pid $pid, pinned to CPU 0)" >&2
+  bench sessions "$uri" --concurrency 8 --duration "${warmup}s" >/dev/null          # warm-up (JIT)
+  c0=$(cpu "$pid")
+  bench sessions "$uri" --concurrency 32 --duration "${duration}s" >"$work/$name-sessions.json"
+  c1=$(cpu "$pid")
+  echo $(( c1 - c0 )) >"$work/$name-sessions.cpu"
+  bench sessions "$uri" --concurrency 8 --duration "$(( (duration + 1) / 2 ))s" >"$work/$name-latency.json"
+  c0=$(cpu "$pid")
+  bench bulk "$uri" --size "$bulk" >"$work/$name-bulk.json"
+  c1=$(cpu "$pid")
+  echo $(( c1 - c0 )) >"$work/$name-bulk.cpu"
+  # Idle: RSS before, then N upgraded connections held (each with its backend connection), RSS again.
+  local r0 r1 idle_pid
+  r0=$(rss "$pid")
+  : >"$work/$name-idle.err"
+  taskset -c 1 java -jar "$jar" bench idle "$uri" --level encrypt --engine boringssl --json \
+    --connections "$idle" --parallel 64 --hold 600s >"$work/$name-idle.json" 2>"$work/$name-idle.err" &
+  idle_pid=$!
+  for _ in $(seq 1 600); do grep -q "holding" "$work/$name-idle.err" && break; sleep 0.5; done
+  sleep 3
+  r1=$(rss "$pid")
+  grep -o "holding [0-9]* upgraded connections ([0-9]* failed)" "$work/$name-idle.err" >"$work/$name-idle.held" || true
+  echo "$r0 $r1" >"$work/$name-idle.rss"
+  kill "$idle_pid" 2>/dev/null || true
+  wait "$idle_pid" 2>/dev/null || true
+  sleep 2
+}
+
+measure gateway "$gateway_pid" "$gateway_port"
+measure stunnel "$stunnel_pid" "$stunnel_port"
+
+python3 - "$work" "$ticks" <<'PY'
+import json, re, sys
+work, ticks = sys.argv[1], int(sys.argv[2])
+def load(name, phase): return json.load(open(f"{work}/{name}-{phase}.json"))
+def cpu(name, phase): return int(open(f"{work}/{name}-{phase}.cpu").read()) / ticks
+rows = {}
+for name in ("gateway", "stunnel"):
+    s, l, b = load(name, "sessions"), load(name, "latency"), load(name, "bulk")
+    held_line = open(f"{work}/{name}-idle.held").read()
+    m = re.search(r"holding (\d+) upgraded connections \((\d+) failed\)", held_line)
+    held = int(m.group(1)) if m else 0
+    r0, r1 = map(int, open(f"{work}/{name}-idle.rss").read().split())
+    rows[name] = {
+        "sessions": s["completed"], "session errors": sum(s["errors"].values()),
+        "sessions/s": s["perSecond"], "server CPU s (sessions)": cpu(name, "sessions"),
+        "handshakes per CPU-s": s["completed"] / max(cpu(name, "sessions"), 1e-9),
+        "p50 ms @8": l["latencyMicros"]["p50"] / 1000, "p99 ms @8": l["latencyMicros"]["p99"] / 1000,
+        "bulk MB/s": b["megabytesPerSecond"], "server CPU s (bulk)": cpu(name, "bulk"),
+        "bulk MB per CPU-s": b["bytes"] / 1e6 / max(cpu(name, "bulk"), 1e-9),
+        "idle held": held, "RSS before KiB": r0, "RSS after KiB": r1,
+        "KiB per idle conn": (r1 - r0) / held if held else float("nan"),
+    }
+g, t = rows["gateway"], rows["stunnel"]
+print(f"{'figure':26} {'gateway':>12} {'stunnel':>12} {'gateway/stunnel':>16}")
+for k in g:
+    ratio = g[k] / t[k] if isinstance(t[k], (int, float)) and t[k] else float("nan")
+    print(f"{k:26} {g[k]:12.2f} {t[k]:12.2f} {ratio:16.2f}")
+json.dump(rows, open(f"{work}/summary.json", "w"), indent=1)
+PY
+echo "raw reports, logs and summary.json: $work" >&2

@@ -85,7 +85,9 @@ public final class ConfigLoader {
             "reply-timeout",
             "handshake-timeout",
             "max-connections",
-            "max-connections-per-client");
+            "max-connections-per-client",
+            "accept-proxy-protocol",
+            "proxy-protocol");
 
     /** Keys the {@code [gateway]} table may have. */
     static final List<String> GATEWAY_KEYS = List.of("drain-timeout", "metrics", "certificate-check");
@@ -239,7 +241,31 @@ public final class ConfigLoader {
                         base.resolve(node.get("certificate").asText()),
                         base.resolve(node.get("key").asText())))
                 : Optional.empty();
-        return Optional.of(new GatewayConfig.Operations(max, perClient, files));
+        boolean acceptProxy = false;
+        if (node.has("accept-proxy-protocol")) {
+            if (node.get("accept-proxy-protocol").isBoolean()) {
+                acceptProxy = node.get("accept-proxy-protocol").asBoolean();
+            } else {
+                problem(
+                        where(route.name(), "accept-proxy-protocol"),
+                        "must be true or false",
+                        "write accept-proxy-protocol = true when a load balancer sends PROXY protocol headers");
+            }
+        }
+        Optional<GatewayConfig.ProxyHeader> proxy = Optional.empty();
+        if (node.has("proxy-protocol")) {
+            String v = node.get("proxy-protocol").asText().toLowerCase(Locale.ROOT);
+            if (v.equals("v1") || v.equals("v2")) {
+                proxy = Optional.of(v.equals("v1") ? GatewayConfig.ProxyHeader.V1 : GatewayConfig.ProxyHeader.V2);
+            } else {
+                problem(
+                        where(route.name(), "proxy-protocol"),
+                        "unknown value '" + node.get("proxy-protocol").asText() + "'",
+                        "use \"v1\" or \"v2\" (the header the backend expects, e.g. Postfix "
+                                + "smtpd_upstream_proxy_protocol = haproxy)");
+            }
+        }
+        return Optional.of(new GatewayConfig.Operations(max, perClient, files, acceptProxy, proxy));
     }
 
     /** A positive whole number of connections; 0 when it is not one (a problem is recorded). */

@@ -8,6 +8,7 @@ import dev.optls.core.FailureKind;
 import dev.optls.core.Phase;
 import dev.optls.core.Result;
 import dev.optls.core.ServerOptions;
+import dev.optls.gateway.internal.ProxyProtocol;
 import dev.optls.gateway.internal.Relay;
 import dev.optls.gateway.internal.Traffic;
 import dev.optls.netty.AcceptTls;
@@ -32,6 +33,7 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
@@ -46,6 +48,8 @@ final class Connection {
     private final SocketChannel client;
     private final Gateway.Events events;
     private final Transport transport;
+    private final InetSocketAddress realClient;
+    private final Optional<GatewayConfig.ProxyHeader> proxyHeader;
     private final Promise<Channel> backendReady;
     private Channel backend;
     /** Whether the gateway greets the client itself (the upstream's greeting was read by its negotiation). */
@@ -57,11 +61,23 @@ final class Connection {
     /** Set once the connection's fate is reported: later backend trouble is only its consequence. */
     private boolean reported;
 
-    Connection(Route route, SocketChannel client, Gateway.Events events, Transport transport) {
+    /**
+     * @param realClient the client's address: the socket's, or the one a load balancer's PROXY header named
+     * @param proxyHeader the PROXY protocol header to send the backend first, if the route asks for one
+     */
+    Connection(
+            Route route,
+            SocketChannel client,
+            Gateway.Events events,
+            Transport transport,
+            InetSocketAddress realClient,
+            Optional<GatewayConfig.ProxyHeader> proxyHeader) {
         this.route = route;
         this.client = client;
         this.events = events;
         this.transport = transport;
+        this.realClient = realClient;
+        this.proxyHeader = proxyHeader;
         this.backendReady = client.eventLoop().newPromise();
     }
 
@@ -120,6 +136,16 @@ final class Connection {
                         route.replyTimeout().toMillis(),
                         route.handshakeTimeout().toMillis())
                 : new ChannelInboundHandlerAdapter();
+        if (proxyHeader.isPresent()) {
+            handler = ProxyProtocol.sendingHeader(
+                    ProxyProtocol.header(
+                            proxyHeader.get() == GatewayConfig.ProxyHeader.V1
+                                    ? ProxyProtocol.Version.V1
+                                    : ProxyProtocol.Version.V2,
+                            realClient,
+                            client.localAddress()),
+                    handler);
+        }
         ChannelFuture connect = new Bootstrap()
                 .group(client.eventLoop())
                 .channel(transport.channel())

@@ -8,6 +8,7 @@ import dev.optls.gateway.internal.CertificateReloader;
 import dev.optls.gateway.internal.ConnectionLimits;
 import dev.optls.gateway.internal.Metrics;
 import dev.optls.gateway.internal.MetricsServer;
+import dev.optls.gateway.internal.ProxyProtocol;
 import dev.optls.netty.ServerEngines;
 import dev.optls.netty.Transport;
 import dev.optls.tls.ServerTls;
@@ -197,7 +198,45 @@ public final class Gateway implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            accept(ch, route, engines.get(), limits, m, events, transport, connections);
+                            if (!ops.acceptProxyProtocol()) {
+                                accept(
+                                        ch,
+                                        ch.remoteAddress(),
+                                        route,
+                                        engines.get(),
+                                        ops,
+                                        limits,
+                                        m,
+                                        events,
+                                        transport,
+                                        connections);
+                                return;
+                            }
+                            // Behind a load balancer: nothing happens until its PROXY header names the client;
+                            // limits, logs and the backend's header then use that address.
+                            ProxyProtocol.expectHeader(
+                                    ch.pipeline(),
+                                    route.handshakeTimeout().toMillis(),
+                                    (ctx, real) -> accept(
+                                            ch,
+                                            real.orElse(ch.remoteAddress()),
+                                            route,
+                                            engines.get(),
+                                            ops,
+                                            limits,
+                                            m,
+                                            events,
+                                            transport,
+                                            connections),
+                                    problem -> events.refused(
+                                            route,
+                                            ch.remoteAddress(),
+                                            Failure.peer(
+                                                    FailureKind.PROTOCOL_VIOLATION,
+                                                    Phase.CONNECT,
+                                                    problem
+                                                            + " (accept-proxy-protocol is on for this route: connect through"
+                                                            + " the load balancer)")));
                         }
                     })
                     .bind(route.listen().host(), route.listen().port())
@@ -227,8 +266,10 @@ public final class Gateway implements AutoCloseable {
 
     private static void accept(
             SocketChannel ch,
+            InetSocketAddress remote,
             Route route,
             ServerEngines engines,
+            GatewayConfig.Operations ops,
             ConnectionLimits limits,
             Metrics.RouteMetrics metrics,
             Events events,
@@ -236,7 +277,6 @@ public final class Gateway implements AutoCloseable {
             ChannelGroup connections) {
         long acceptedAt = System.nanoTime();
         metrics.accepted();
-        InetSocketAddress remote = ch.remoteAddress();
         Optional<ConnectionLimits.Exceeded> over = limits.acquire(remote.getAddress());
         if (over.isPresent()) {
             // Closed at once, never queued: nothing has been read or written.
@@ -267,7 +307,7 @@ public final class Gateway implements AutoCloseable {
         });
         connections.add(ch);
         session.traffic().attach(ch);
-        new Connection(route.withTls(engines), ch, session, transport).start();
+        new Connection(route.withTls(engines), ch, session, transport, remote, ops.proxyProtocol()).start();
     }
 
     private static void stopAll(List<Channel> listeners, EventLoopGroup group, CertificateReloader<?> reloader) {

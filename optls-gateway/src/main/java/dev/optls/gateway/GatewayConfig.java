@@ -73,9 +73,16 @@ public record GatewayConfig(String source, List<Route> routes, Settings settings
      * @param maxConnectionsPerClient connections one client address holds open on the route at once
      * @param certificateFiles the PEM files the route's certificate came from, watched for changes; empty:
      *     the certificate is fixed
+     * @param acceptProxyProtocol clients connect through a load balancer that sends a PROXY protocol header
+     *     (v1 or v2) first; connections without one are closed
+     * @param proxyProtocol the PROXY protocol header sent to the backend first, if any
      */
     public record Operations(
-            int maxConnections, int maxConnectionsPerClient, Optional<CertificateFiles> certificateFiles) {
+            int maxConnections,
+            int maxConnectionsPerClient,
+            Optional<CertificateFiles> certificateFiles,
+            boolean acceptProxyProtocol,
+            Optional<ProxyHeader> proxyProtocol) {
         /** Default limit per route. */
         public static final int DEFAULT_MAX_CONNECTIONS = 20_000;
         /** Default limit per client address and route. */
@@ -84,12 +91,27 @@ public record GatewayConfig(String source, List<Route> routes, Settings settings
         public static final Operations DEFAULT =
                 new Operations(DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, Optional.empty());
 
+        /** Limits and certificate files, no PROXY protocol. */
+        public Operations(
+                int maxConnections, int maxConnectionsPerClient, Optional<CertificateFiles> certificateFiles) {
+            this(maxConnections, maxConnectionsPerClient, certificateFiles, false, Optional.empty());
+        }
+
         public Operations {
             Objects.requireNonNull(certificateFiles, "certificateFiles");
+            Objects.requireNonNull(proxyProtocol, "proxyProtocol");
             if (maxConnections < 1 || maxConnectionsPerClient < 1) {
                 throw new IllegalArgumentException("connection limits must be at least 1");
             }
         }
+    }
+
+    /** The PROXY protocol header versions (HAProxy's specification). */
+    public enum ProxyHeader {
+        /** Text: {@code PROXY TCP4 src dst sport dport\r\n}. */
+        V1,
+        /** Binary, with the 12-byte signature. */
+        V2
     }
 
     /**

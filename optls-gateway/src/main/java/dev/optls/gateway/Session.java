@@ -13,7 +13,8 @@ import java.util.Optional;
 
 /**
  * One accepted connection as the gateway sees it: the events its {@link Connection} reports pass through
- * here on their way to the caller's {@link Gateway.Events}, and feed the route's metrics and the closing
+ * here on their way to the caller's {@link Gateway.Events} (with the client's real address: the one a load
+ * balancer's PROXY header named, if the route accepts one), and feed the route's metrics and the closing
  * summary. Event-loop confined, except {@link #cut()} (called by a draining {@link Gateway#close}).
  */
 final class Session implements Gateway.Events {
@@ -47,7 +48,7 @@ final class Session implements Gateway.Events {
         tlsUp = true;
         reported = true;
         metrics.upgraded(System.nanoTime() - acceptedAt);
-        events.relaying(r, c, tls);
+        events.relaying(r, client, tls);
     }
 
     @Override
@@ -63,19 +64,19 @@ final class Session implements Gateway.Events {
         if (Reasons.isHandshake(f)) {
             metrics.handshakeFailed(reason);
         }
-        events.refused(r, c, f);
+        events.refused(r, client, f);
     }
 
     @Override
     public void upstreamTls(Route r, SocketAddress c, TlsSessionInfo tls) {
         // Origination and translation: the session is relayed over the gateway's TLS towards the upstream.
         tlsUp = true;
-        events.upstreamTls(r, c, tls);
+        events.upstreamTls(r, client, tls);
     }
 
     @Override
     public void upstreamPlaintext(Route r, SocketAddress c, Failure reason) {
-        events.upstreamPlaintext(r, c, reason);
+        events.upstreamPlaintext(r, client, reason);
     }
 
     /** The gateway's drain deadline passed with this connection still open; it is about to be closed. */

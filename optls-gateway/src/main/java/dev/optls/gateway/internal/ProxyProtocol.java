@@ -1,11 +1,15 @@
 package dev.optls.gateway.internal;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.util.ReferenceCountUtil;
@@ -49,6 +53,35 @@ public final class ProxyProtocol {
         pipeline.addFirst(new HeaderReader(timeoutMillis, onHeader, onFailure));
         // The decoder goes before the reader and removes itself after one header.
         pipeline.addFirst(new HAProxyMessageDecoder());
+    }
+
+    /**
+     * A handler for a backend connection that sends {@code header} before anything else happens on it, then
+     * gives way to {@code next} (which sees the connection become active only after the header is written).
+     */
+    public static ChannelHandler sendingHeader(HAProxyMessage header, ChannelHandler next) {
+        return new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(HAProxyMessageEncoder.INSTANCE, new HeaderWriter(header), next);
+            }
+        };
+    }
+
+    private static final class HeaderWriter extends ChannelInboundHandlerAdapter {
+        private final HAProxyMessage header;
+
+        HeaderWriter(HAProxyMessage header) {
+            this.header = header;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ctx.writeAndFlush(header);
+            ctx.pipeline().remove(HAProxyMessageEncoder.INSTANCE);
+            ctx.pipeline().remove(this);
+            ctx.fireChannelActive();
+        }
     }
 
     /** The header announcing {@code client} connecting to {@code server} through the gateway. */

@@ -2,13 +2,10 @@ package dev.optls.core.sieve;
 
 import dev.optls.core.Capabilities;
 import dev.optls.core.ClientOptions;
-import dev.optls.core.Limits;
 import dev.optls.core.Negotiation;
-import dev.optls.core.SecurityLevel;
 import dev.optls.core.ServerOptions;
 import dev.optls.core.testing.Replay;
 import dev.optls.core.testing.Transcript;
-import java.util.Locale;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,23 +26,11 @@ class SieveTranscriptTest {
         return Transcript.names("/transcripts/sieve", "server-");
     }
 
-    private static Limits limits(Transcript t) {
-        return new Limits(
-                Integer.parseInt(t.options().getOrDefault("maxLineLength", "4096")),
-                256,
-                65536,
-                Integer.parseInt(t.options().getOrDefault("maxLiteralBytes", "16384")),
-                Integer.parseInt(t.options().getOrDefault("maxErrors", "20")));
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("clientTranscripts")
     void client(String name) {
         Transcript t = Transcript.load("/transcripts/sieve/" + name);
-        ClientOptions options = ClientOptions.of(
-                        SecurityLevel.valueOf(t.options().get("level").toUpperCase(Locale.ROOT)))
-                .withImplicitTls(Boolean.parseBoolean(t.options().getOrDefault("implicit", "false")))
-                .withLimits(limits(t));
+        ClientOptions options = t.clientOptions(t.limits(256, 16384));
         Supplier<Negotiation> factory = () -> new SieveClient(options);
 
         Replay.Run run = Replay.everySplit(factory, t, true);
@@ -60,12 +45,7 @@ class SieveTranscriptTest {
         ServerOptions base = ServerOptions.offering("sieve.test", PLAIN)
                 .withTlsCapabilities(TLS)
                 .withTlsRequired(Boolean.parseBoolean(t.options().getOrDefault("required", "false")))
-                .withLimits(new Limits(
-                        Integer.parseInt(t.options().getOrDefault("maxLineLength", "4096")),
-                        256,
-                        65536,
-                        1024,
-                        Integer.parseInt(t.options().getOrDefault("maxErrors", "20"))));
+                .withLimits(t.limits(256, 1024));
         ServerOptions options = switch (t.options().getOrDefault("mode", "plain")) {
             case "after-upgrade" -> base.afterUpgrade();
             case "no-tls" -> ServerOptions.withoutTls("sieve.test", PLAIN).withLimits(base.limits());

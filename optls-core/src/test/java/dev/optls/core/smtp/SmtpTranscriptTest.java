@@ -5,7 +5,6 @@ import dev.optls.core.ClientOptions;
 import dev.optls.core.Limits;
 import dev.optls.core.Negotiation;
 import dev.optls.core.Protocol;
-import dev.optls.core.SecurityLevel;
 import dev.optls.core.ServerOptions;
 import dev.optls.core.testing.Replay;
 import dev.optls.core.testing.Transcript;
@@ -32,9 +31,7 @@ class SmtpTranscriptTest {
         Transcript t = Transcript.load("/transcripts/smtp/" + name);
         Protocol protocol =
                 Protocol.valueOf(t.options().getOrDefault("protocol", "smtp").toUpperCase(Locale.ROOT));
-        ClientOptions options = ClientOptions.of(
-                        SecurityLevel.valueOf(t.options().get("level").toUpperCase(Locale.ROOT)))
-                .withImplicitTls(Boolean.parseBoolean(t.options().getOrDefault("implicit", "false")));
+        ClientOptions options = t.clientOptions(Limits.DEFAULT);
         Supplier<Negotiation> factory = () -> new SmtpClient(protocol, options);
 
         Replay.Run run = Replay.everySplit(factory, t, true);
@@ -51,12 +48,7 @@ class SmtpTranscriptTest {
         ServerOptions base = ServerOptions.offering("mx.test", Capabilities.of("PIPELINING", "AUTH PLAIN LOGIN"))
                 .withTlsCapabilities(Capabilities.of("PIPELINING", "AUTH PLAIN SCRAM-SHA-256"))
                 .withTlsRequired(Boolean.parseBoolean(t.options().getOrDefault("required", "false")))
-                .withLimits(new Limits(
-                        Integer.parseInt(t.options().getOrDefault("maxLineLength", "4096")),
-                        256,
-                        65536,
-                        1024,
-                        Integer.parseInt(t.options().getOrDefault("maxErrors", "20"))));
+                .withLimits(t.limits(256, 1024));
         ServerOptions options = switch (t.options().getOrDefault("mode", "plain")) {
             case "after-upgrade" -> base.afterUpgrade();
             case "no-tls" ->

@@ -1,11 +1,15 @@
 package dev.optls.core.testing;
 
+import dev.optls.core.ClientOptions;
+import dev.optls.core.Limits;
+import dev.optls.core.SecurityLevel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * A wire transcript: segments of {@code S:} (server to client) and {@code C:} (client to server) lines
@@ -35,6 +39,35 @@ public record Transcript(String name, List<Segment> segments, String expected, j
         } catch (IOException | java.net.URISyntaxException e) {
             throw new IllegalStateException("cannot list " + dir, e);
         }
+    }
+
+    /**
+     * The limits the {@code @} options name ({@code maxLineLength}, {@code maxReplyLines}, {@code
+     * maxLiteralBytes}, {@code maxErrors}), the test's defaults otherwise.
+     */
+    public Limits limits(int defaultReplyLines, int defaultLiteralBytes) {
+        return new Limits(
+                option("maxLineLength", 4096),
+                option("maxReplyLines", defaultReplyLines),
+                65536,
+                option("maxLiteralBytes", defaultLiteralBytes),
+                option("maxErrors", 20));
+    }
+
+    /** Client options from {@code @ level=…} and {@code @ implicit=…}, with {@link #limits} (256 lines, 1 KiB literals). */
+    public ClientOptions clientOptions() {
+        return clientOptions(limits(256, 1024));
+    }
+
+    /** Client options from {@code @ level=…} and {@code @ implicit=…}, with {@code limits}. */
+    public ClientOptions clientOptions(Limits limits) {
+        return ClientOptions.of(SecurityLevel.valueOf(options.get("level").toUpperCase(Locale.ROOT)))
+                .withImplicitTls(Boolean.parseBoolean(options.getOrDefault("implicit", "false")))
+                .withLimits(limits);
+    }
+
+    private int option(String key, int defaultValue) {
+        return Integer.parseInt(options.getOrDefault(key, String.valueOf(defaultValue)));
     }
 
     public static Transcript load(String resource) {

@@ -97,17 +97,7 @@ class GatewayTest {
 
     /** A plaintext backend that records the commands its dialect hands to the application. */
     private AdapterContract.Server backend(Protocol protocol) throws IOException {
-        ServerOptions o = AdapterContract.options(protocol);
-        ServerOptions plaintext = new ServerOptions(
-                o.hostname(),
-                o.greeting(),
-                o.plaintextCapabilities(),
-                o.tlsCapabilities(),
-                false,
-                false,
-                false,
-                true,
-                o.limits());
+        ServerOptions plaintext = AdapterContract.plaintextOptions(protocol);
         CommandHandler answer = AdapterContract.handler(protocol);
         return BlockingPeer.serveOnce(
                 protocol,

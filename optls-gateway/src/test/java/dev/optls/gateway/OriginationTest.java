@@ -135,19 +135,8 @@ class OriginationTest {
     /** Our blocking server as the upstream, recording delivered commands. */
     private AdapterContract.Server upstream(Protocol protocol, Optional<Credential> tls, boolean implicit)
             throws IOException {
-        ServerOptions o = AdapterContract.options(protocol);
-        ServerOptions options = tls.isPresent()
-                ? o
-                : new ServerOptions(
-                        o.hostname(),
-                        o.greeting(),
-                        o.plaintextCapabilities(),
-                        o.tlsCapabilities(),
-                        false,
-                        false,
-                        false,
-                        true,
-                        o.limits());
+        ServerOptions options =
+                tls.isPresent() ? AdapterContract.options(protocol) : AdapterContract.plaintextOptions(protocol);
         CommandHandler answer = AdapterContract.handler(protocol);
         return BlockingPeer.serveOnce(
                 protocol,

@@ -3,7 +3,6 @@ package dev.optls.interop.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.optls.core.Protocol;
-import dev.optls.core.ServerOptions;
 import dev.optls.gateway.ConfigLoader;
 import dev.optls.gateway.Gateway;
 import dev.optls.interop.ldap.SlapdServer;
@@ -194,19 +193,9 @@ class GatewayPeersIT {
         List<String> failures = new ArrayList<>();
         for (Map.Entry<Protocol, String> e : OPENSSL.entrySet()) {
             Protocol protocol = e.getKey();
-            ServerOptions o = AdapterContract.options(protocol);
             AdapterContract.Server backend = BlockingPeer.serveOnce(
                     protocol,
-                    new ServerOptions(
-                            o.hostname(),
-                            o.greeting(),
-                            o.plaintextCapabilities(),
-                            o.tlsCapabilities(),
-                            false,
-                            false,
-                            false,
-                            true,
-                            o.limits()),
+                    AdapterContract.plaintextOptions(protocol),
                     Optional.empty(),
                     AdapterContract.handler(protocol),
                     false,

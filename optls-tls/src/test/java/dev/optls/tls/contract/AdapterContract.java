@@ -139,6 +139,21 @@ public abstract class AdapterContract {
         return ServerOptions.offering("localhost", caps);
     }
 
+    /** {@link #options} without the upgrade offered: the same server, as a plaintext backend or upstream. */
+    public static ServerOptions plaintextOptions(Protocol protocol) {
+        ServerOptions o = options(protocol);
+        return new ServerOptions(
+                o.hostname(),
+                o.greeting(),
+                o.plaintextCapabilities(),
+                o.tlsCapabilities(),
+                false,
+                false,
+                false,
+                true,
+                o.limits());
+    }
+
     /** The server certificate for {@code localhost}, with the protocol's ALPN id. */
     public static ServerTls serverTls(Protocol protocol) {
         return ServerTls.create(credential.chain(), credential.privateKey(), protocol.alpn(), TlsProfile.modern());

@@ -15,6 +15,7 @@ import io.netty.handler.ssl.OpenSsl;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -93,6 +94,15 @@ public final class BenchCommand implements Runnable {
                         + " BoringSSL where it loads; it costs a fraction of the JDK's per handshake)")
         String engine;
 
+        @Option(
+                names = "--groups",
+                split = ",",
+                paramLabel = "GROUP",
+                description = "key-exchange groups the generator offers, in order (BoringSSL names: X25519,"
+                        + " X25519MLKEM768, P-256...; default: BoringSSL's list). E.g. X25519 to compare with a"
+                        + " server whose TLS library has no ML-KEM")
+        List<String> groups = List.of();
+
         @Option(names = "--json", description = "print the report as one JSON object")
         boolean json;
 
@@ -124,23 +134,27 @@ public final class BenchCommand implements Runnable {
                     target.protocol().alpn(),
                     TlsProfile.modern());
             Optional<ClientTls.EngineSource> engines;
-            switch (engine.toLowerCase(Locale.ROOT)) {
-                case "jdk" -> engines = Optional.empty();
-                case "auto" ->
-                    engines = OpenSsl.isAvailable()
-                            ? Optional.of(
-                                    ClientEngines.boringSsl(target.protocol().alpn(), TlsProfile.modern()))
-                            : Optional.empty();
-                case "boringssl" -> {
-                    try {
-                        engines = Optional.of(
-                                ClientEngines.boringSsl(target.protocol().alpn(), TlsProfile.modern()));
-                    } catch (TlsConfigException e) {
-                        throw new Main.UsageException(e.getMessage());
+            try {
+                engines = switch (engine.toLowerCase(Locale.ROOT)) {
+                    case "jdk" -> {
+                        if (!groups.isEmpty()) {
+                            throw new Main.UsageException(
+                                    "--groups needs the BoringSSL engine: use --engine boringssl");
+                        }
+                        yield Optional.empty();
                     }
-                }
-                default ->
-                    throw new Main.UsageException("unknown --engine '" + engine + "': use boringssl, jdk or auto");
+                    case "auto" ->
+                        OpenSsl.isAvailable()
+                                ? Optional.of(ClientEngines.boringSsl(
+                                        target.protocol().alpn(), TlsProfile.modern(), groups))
+                                : Optional.empty();
+                    case "boringssl" ->
+                        Optional.of(ClientEngines.boringSsl(target.protocol().alpn(), TlsProfile.modern(), groups));
+                    default ->
+                        throw new Main.UsageException("unknown --engine '" + engine + "': use boringssl, jdk or auto");
+                };
+            } catch (TlsConfigException e) {
+                throw new Main.UsageException(e.getMessage());
             }
             return new LoadGenerator(
                     new LoadGenerator.Endpoint(

@@ -9,12 +9,16 @@ import dev.optls.gateway.GatewayException;
 import dev.optls.gateway.Reasons;
 import dev.optls.gateway.Route;
 import dev.optls.tls.TlsSessionInfo;
+import java.io.BufferedWriter;
 import java.io.PrintWriter;
 import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -95,14 +99,23 @@ final class GatewayCommand implements Callable<Integer> {
                     + (loaded.routes().size() == 1 ? "" : "s"));
             return ExitCodes.OK;
         }
+        // Event lines are buffered and written out every FLUSH_MILLIS (and at shutdown): one write per line
+        // would cost a system call per connection event on the event loop.
+        LogLines log = new LogLines(new PrintWriter(new BufferedWriter(err, 1 << 16), false));
+        ScheduledExecutorService flusher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "optls-gateway-log");
+            t.setDaemon(true);
+            return t;
+        });
+        flusher.scheduleWithFixedDelay(log::flush, FLUSH_MILLIS, FLUSH_MILLIS, TimeUnit.MILLISECONDS);
         Gateway gateway;
         try {
-            gateway = Gateway.start(loaded, new LogLines(err));
+            gateway = Gateway.start(loaded, log);
         } catch (GatewayException e) {
+            log.flush();
             err.println("optls: " + e.getMessage());
             return ExitCodes.USAGE;
         }
-        LogLines log = new LogLines(err);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
@@ -113,6 +126,7 @@ final class GatewayCommand implements Callable<Integer> {
                             Gateway.Drained drained = gateway.closeGracefully();
                             log.line("event=stopped finished=" + (drained.open() - drained.cut()) + " cut="
                                     + drained.cut());
+                            log.flush();
                             stopped.countDown();
                         },
                         "optls-gateway-shutdown"));
@@ -170,7 +184,10 @@ final class GatewayCommand implements Callable<Integer> {
         }
     }
 
-    /** One logfmt line per event on stderr. */
+    /** How often buffered event lines are written out. */
+    private static final long FLUSH_MILLIS = 200;
+
+    /** One logfmt line per event on stderr; {@link #flush} writes out what is buffered. */
     record LogLines(PrintWriter err) implements Gateway.Events {
         @Override
         public void relaying(Route route, SocketAddress client, TlsSessionInfo tls) {
@@ -225,8 +242,11 @@ final class GatewayCommand implements Callable<Integer> {
             return "\"" + text.replace("\\", "\\\\").replace("\"", "'").replace("\n", " ") + "\"";
         }
 
-        synchronized void line(String text) {
+        void line(String text) {
             err.println("time=" + Instant.now() + " " + text);
+        }
+
+        void flush() {
             err.flush();
         }
     }

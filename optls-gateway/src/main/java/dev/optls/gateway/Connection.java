@@ -8,6 +8,7 @@ import dev.optls.core.FailureKind;
 import dev.optls.core.Phase;
 import dev.optls.core.Result;
 import dev.optls.core.ServerOptions;
+import dev.optls.gateway.internal.Buffers;
 import dev.optls.gateway.internal.ProxyProtocol;
 import dev.optls.gateway.internal.Relay;
 import dev.optls.gateway.internal.Traffic;
@@ -36,6 +37,7 @@ import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -146,7 +148,7 @@ final class Connection {
                             client.localAddress()),
                     handler);
         }
-        ChannelFuture connect = new Bootstrap()
+        ChannelFuture connect = Buffers.apply(new Bootstrap())
                 .group(client.eventLoop())
                 .channel(transport.channel())
                 .option(ChannelOption.AUTO_READ, false)
@@ -157,13 +159,18 @@ final class Connection {
                 .connect(route.connect().host(), route.connect().port());
         backend = connect.channel();
         connect.addListener(f -> {
-            if (!f.isSuccess()) {
+            if (!f.isSuccess() && !client.isActive()) {
+                // The client left first and its close cancelled the connect: nothing to report about the backend.
+                backendReady.tryFailure(f.cause());
+            } else if (!f.isSuccess()) {
                 backendFailed(new Failure(
                         Blame.NETWORK,
                         FailureKind.CONNECT_FAILED,
                         Phase.CONNECT,
                         "cannot connect to the backend " + route.connect() + ": "
-                                + f.cause().getMessage(),
+                                + Objects.requireNonNullElse(
+                                        f.cause().getMessage(),
+                                        f.cause().getClass().getSimpleName()),
                         true));
             } else if (!negotiate) {
                 backendReady.trySuccess(backend);

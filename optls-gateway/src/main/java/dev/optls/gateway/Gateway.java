@@ -4,6 +4,7 @@ import dev.optls.core.Blame;
 import dev.optls.core.Failure;
 import dev.optls.core.FailureKind;
 import dev.optls.core.Phase;
+import dev.optls.gateway.internal.Buffers;
 import dev.optls.gateway.internal.CertificateReloader;
 import dev.optls.gateway.internal.ConnectionLimits;
 import dev.optls.gateway.internal.Metrics;
@@ -190,7 +191,7 @@ public final class Gateway implements AutoCloseable {
                                     ServerTls.fromPemFiles(
                                             chain, key, route.protocol().alpn(), TlsProfile.modern()),
                                     engines.get().provider())));
-            ChannelFuture bind = new ServerBootstrap()
+            ChannelFuture bind = Buffers.applyToAccepted(new ServerBootstrap())
                     .group(group)
                     .channel(transport.serverChannel())
                     .childOption(ChannelOption.AUTO_READ, false)

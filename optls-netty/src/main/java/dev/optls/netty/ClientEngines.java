@@ -6,6 +6,7 @@ import dev.optls.tls.TlsProfile;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -13,6 +14,7 @@ import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.WeakHashMap;
@@ -42,6 +44,17 @@ public final class ClientEngines implements ClientTls.EngineSource {
      * @throws TlsConfigException where BoringSSL does not load
      */
     public static ClientEngines boringSsl(Optional<String> alpn, TlsProfile profile) {
+        return boringSsl(alpn, profile, List.of());
+    }
+
+    /**
+     * BoringSSL engines offering {@code alpn} and, when {@code groups} is not empty, only those key-exchange
+     * groups in that order (BoringSSL names, e.g. {@code X25519}, {@code X25519MLKEM768}, {@code P-256}; RFC 8446
+     * §4.2.7); empty keeps BoringSSL's default list.
+     *
+     * @throws TlsConfigException where BoringSSL does not load, or a group is unknown to it
+     */
+    public static ClientEngines boringSsl(Optional<String> alpn, TlsProfile profile, List<String> groups) {
         if (!OpenSsl.isAvailable()) {
             throw new TlsConfigException("BoringSSL (netty-tcnative) does not load on this machine ("
                     + OpenSsl.unavailabilityCause() + "); use the JDK engine");
@@ -54,7 +67,12 @@ public final class ClientEngines implements ClientTls.EngineSource {
                     .protocols(profile.protocols())
                     .trustManager(dispatch)
                     .sessionCacheSize(1)
-                    .sessionTimeout(1);
+                    .sessionTimeout(1)
+                    // The handshake runs inline on the event loop: no delegated task and promise per step.
+                    .option(OpenSslContextOption.USE_TASKS, false);
+            if (!groups.isEmpty()) {
+                builder.option(OpenSslContextOption.GROUPS, groups.toArray(new String[0]));
+            }
             if (!profile.cipherSuites().isEmpty()) {
                 builder.ciphers(profile.cipherSuites());
             }
@@ -65,7 +83,8 @@ public final class ClientEngines implements ClientTls.EngineSource {
                     id)));
             self[0] = new ClientEngines(builder.build());
             return self[0];
-        } catch (SSLException e) {
+        } catch (SSLException | IllegalArgumentException e) {
+            // An unknown group name is refused when the context is built.
             throw new TlsConfigException("BoringSSL cannot build a client context: " + e.getMessage(), e);
         }
     }

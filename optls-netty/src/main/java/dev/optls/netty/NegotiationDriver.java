@@ -300,6 +300,7 @@ abstract class NegotiationDriver extends ChannelInboundHandlerAdapter {
             ByteBuf rest = held;
             held = ctx.alloc().compositeBuffer();
             ctx.fireChannelRead(rest);
+            ctx.fireChannelReadComplete();
         }
     }
 

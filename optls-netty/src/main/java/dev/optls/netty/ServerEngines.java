@@ -6,6 +6,7 @@ import dev.optls.tls.TlsProfile;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -87,7 +88,9 @@ public final class ServerEngines {
         try {
             SslContextBuilder builder = SslContextBuilder.forServer(key, chain.toArray(new X509Certificate[0]))
                     .sslProvider(SslProvider.OPENSSL)
-                    .protocols(profile.protocols());
+                    .protocols(profile.protocols())
+                    // The handshake runs inline on the event loop: no delegated task and promise per step.
+                    .option(OpenSslContextOption.USE_TASKS, false);
             if (!profile.cipherSuites().isEmpty()) {
                 builder.ciphers(profile.cipherSuites());
             }

@@ -3,6 +3,7 @@ package dev.optls.gateway.internal;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -12,9 +13,10 @@ import java.util.ArrayDeque;
 import java.util.Queue;
 
 /**
- * Copies one channel's bytes to its peer, one read at a time: the next read is requested only when the
- * previous write has gone out, so a fast sender cannot fill the gateway's memory (auto-read is off). Bytes
- * that arrive before the peer is ready are held (at most what was already read: no read is requested
+ * Copies one channel's bytes to its peer, one read at a time: what one read delivers (for a TLS channel,
+ * every record that read completed) is written to the peer and flushed once, and the next read is requested
+ * only when that write has gone out, so a fast sender cannot fill the gateway's memory (auto-read is off).
+ * Bytes that arrive before the peer is ready are held (at most what was already read: no read is requested
  * meanwhile).
  */
 public final class Relay extends ChannelInboundHandlerAdapter {
@@ -40,6 +42,8 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     private final Meter meter;
     private final Queue<Object> early = new ArrayDeque<>();
     private Channel peer;
+    /** The last write of the current read, not flushed yet; null when nothing is pending. */
+    private ChannelFuture pending;
 
     /** @param peerReady completes with the peer channel when it may be written to */
     public Relay(Future<Channel> peerReady) {
@@ -89,7 +93,19 @@ public final class Relay extends ChannelInboundHandlerAdapter {
             return;
         }
         count(msg);
-        peer.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
+        pending = peer.write(msg);
+    }
+
+    /** The read is complete: one flush for everything it delivered, and the next read once that went out. */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ChannelFuture last = pending;
+        if (last == null) {
+            return;
+        }
+        pending = null;
+        peer.flush();
+        last.addListener((ChannelFutureListener) f -> {
             if (f.isSuccess()) {
                 ctx.read();
             } else {

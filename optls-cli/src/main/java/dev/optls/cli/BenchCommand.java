@@ -101,7 +101,7 @@ public final class BenchCommand implements Runnable {
                 description = "key-exchange groups the generator offers, in order (BoringSSL names: X25519,"
                         + " X25519MLKEM768, P-256...; default: BoringSSL's list). E.g. X25519 to compare with a"
                         + " server whose TLS library has no ML-KEM")
-        List<String> groups = List.of();
+        List<String> groups;
 
         @Option(names = "--json", description = "print the report as one JSON object")
         boolean json;
@@ -133,11 +133,12 @@ public final class BenchCommand implements Runnable {
                     ReferenceIdentity.forProtocol(target.protocol(), name),
                     target.protocol().alpn(),
                     TlsProfile.modern());
+            List<String> offered = groups == null ? List.of() : groups;
             Optional<ClientTls.EngineSource> engines;
             try {
                 engines = switch (engine.toLowerCase(Locale.ROOT)) {
                     case "jdk" -> {
-                        if (!groups.isEmpty()) {
+                        if (!offered.isEmpty()) {
                             throw new Main.UsageException(
                                     "--groups needs the BoringSSL engine: use --engine boringssl");
                         }
@@ -146,10 +147,10 @@ public final class BenchCommand implements Runnable {
                     case "auto" ->
                         OpenSsl.isAvailable()
                                 ? Optional.of(ClientEngines.boringSsl(
-                                        target.protocol().alpn(), TlsProfile.modern(), groups))
+                                        target.protocol().alpn(), TlsProfile.modern(), offered))
                                 : Optional.empty();
                     case "boringssl" ->
-                        Optional.of(ClientEngines.boringSsl(target.protocol().alpn(), TlsProfile.modern(), groups));
+                        Optional.of(ClientEngines.boringSsl(target.protocol().alpn(), TlsProfile.modern(), offered));
                     default ->
                         throw new Main.UsageException("unknown --engine '" + engine + "': use boringssl, jdk or auto");
                 };

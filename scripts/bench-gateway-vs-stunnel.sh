@@ -162,6 +162,7 @@ measure() {   # name pid port
   echo $(( c1 - c0 )) >"$work/$name-sessions.cpu"
   echo $(( j1 - j0 )) >"$work/$name-sessions.jit"
   bench sessions "$uri" --concurrency 8 --duration "$(( (duration + 1) / 2 ))s" >"$work/$name-latency.json"
+  bench sessions "$uri" --concurrency 1 --duration "$(( (duration + 1) / 2 ))s" >"$work/$name-latency1.json"
   bench bulk "$uri" --size "$bulk" >/dev/null                                         # warm-up of the relay path
   c0=$(cpu "$pid"); j0=$(jit "$pid")
   bench bulk "$uri" --size "$bulk" >"$work/$name-bulk.json"
@@ -197,6 +198,7 @@ def jit(name, phase): return int(open(f"{work}/{name}-{phase}.jit").read()) / ti
 rows = {}
 for name in ("gateway", "stunnel"):
     s, l, b = load(name, "sessions"), load(name, "latency"), load(name, "bulk")
+    l1 = load(name, "latency1")
     held_line = open(f"{work}/{name}-idle.held").read()
     m = re.search(r"holding (\d+) upgraded connections \((\d+) failed\)", held_line)
     held = int(m.group(1)) if m else 0
@@ -207,6 +209,8 @@ for name in ("gateway", "stunnel"):
         "of which JIT CPU s": jit(name, "sessions"),
         "handshakes per CPU-s": s["completed"] / max(cpu(name, "sessions"), 1e-9),
         "p50 ms @8": l["latencyMicros"]["p50"] / 1000, "p99 ms @8": l["latencyMicros"]["p99"] / 1000,
+        "p50 ms @1": l1["latencyMicros"]["p50"] / 1000, "p99 ms @1": l1["latencyMicros"]["p99"] / 1000,
+        "sessions/s @8": l["perSecond"],
         "bulk MB/s": b["megabytesPerSecond"], "server CPU s (bulk)": cpu(name, "bulk"),
         "of which JIT CPU s ": jit(name, "bulk"),
         "bulk MB per CPU-s": b["bytes"] / 1e6 / max(cpu(name, "bulk"), 1e-9),

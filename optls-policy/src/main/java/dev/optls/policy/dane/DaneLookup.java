@@ -107,7 +107,10 @@ public final class DaneLookup {
             if (parsed instanceof TlsaParse.Malformed malformed) {
                 // Reference §16.2: a malformed TLSA RRset is a lookup failure; the host is not used.
                 return new DaneOutcome.HostUnusable(
-                        host, "malformed TLSA record at " + SMTP_PREFIX + base + ": " + malformed.reason(), false, tlsa);
+                        host,
+                        "malformed TLSA record at " + SMTP_PREFIX + base + ": " + malformed.reason(),
+                        false,
+                        tlsa);
             }
             records.add(((TlsaParse.Parsed) parsed).record());
         }

@@ -10,10 +10,7 @@ import java.util.Objects;
  * unusable), or the host must not be used (a lookup failed).
  */
 public sealed interface DaneOutcome
-        permits DaneOutcome.NotApplicable,
-                DaneOutcome.Required,
-                DaneOutcome.EncryptOnly,
-                DaneOutcome.HostUnusable {
+        permits DaneOutcome.NotApplicable, DaneOutcome.Required, DaneOutcome.EncryptOnly, DaneOutcome.HostUnusable {
 
     /** The MX host name (lower case, no trailing dot). */
     String host();
@@ -90,8 +87,7 @@ public sealed interface DaneOutcome
      *
      * @param dnssecFailure whether DNSSEC validation failed (TLS-RPT {@code dnssec-invalid})
      */
-    record HostUnusable(String host, String reason, boolean dnssecFailure, DnsAnswer<?> failed)
-            implements DaneOutcome {
+    record HostUnusable(String host, String reason, boolean dnssecFailure, DnsAnswer<?> failed) implements DaneOutcome {
         /** Requires host and reason. */
         public HostUnusable {
             Objects.requireNonNull(host, "host");

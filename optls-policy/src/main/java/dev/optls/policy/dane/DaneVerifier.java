@@ -123,8 +123,8 @@ public final class DaneVerifier {
             TlsaRecord record, X509Certificate leaf, List<String> reasons) {
         // RFC 7672 §3.1.1: DANE-EE(3) — the key or certificate is all that is checked; names and dates are not.
         if (matches(record, leaf)) {
-            return Optional.of(new DaneVerification.Authenticated(
-                    record, 0, "DANE-EE: the server certificate matches " + record));
+            return Optional.of(
+                    new DaneVerification.Authenticated(record, 0, "DANE-EE: the server certificate matches " + record));
         }
         reasons.add("DANE-EE record " + record + " does not match the server certificate");
         return Optional.empty();
@@ -178,8 +178,8 @@ public final class DaneVerifier {
             try {
                 cert.checkValidity(date);
             } catch (CertificateException e) {
-                return Optional.of("chain certificate " + i + " (" + cert.getSubjectX500Principal().getName()
-                        + ") is not valid at " + now);
+                return Optional.of("chain certificate " + i + " ("
+                        + cert.getSubjectX500Principal().getName() + ") is not valid at " + now);
             }
             PublicKey issuerKey;
             if (i < top) {

@@ -79,21 +79,23 @@ public final class TlsaRecord {
         }
         String[] fields = text.strip().split("[ \\t\\r\\n]+", 4);
         if (fields.length < 4 || fields[0].isEmpty()) {
-            return new TlsaParse.Malformed("TLSA text needs usage, selector, matching type and data: '"
-                    + abbreviate(text) + "'");
+            return new TlsaParse.Malformed(
+                    "TLSA text needs usage, selector, matching type and data: '" + abbreviate(text) + "'");
         }
         int usage = field(fields[0], TlsaUsage.values());
         int selector = field(fields[1], TlsaSelector.values());
         int type = field(fields[2], TlsaMatchingType.values());
         if (usage < 0 || selector < 0 || type < 0) {
-            return new TlsaParse.Malformed("TLSA fields must be octets (0..255) or RFC 7218 mnemonics: '"
-                    + abbreviate(text) + "'");
+            return new TlsaParse.Malformed(
+                    "TLSA fields must be octets (0..255) or RFC 7218 mnemonics: '" + abbreviate(text) + "'");
         }
         String hex = fields[3].replaceAll("[ \\t\\r\\n]", "");
         if (hex.length() % 2 != 0 || !hex.chars().allMatch(TlsaRecord::isHexDigit)) {
-            return new TlsaParse.Malformed("TLSA data must be an even number of hex digits: '" + abbreviate(text) + "'");
+            return new TlsaParse.Malformed(
+                    "TLSA data must be an even number of hex digits: '" + abbreviate(text) + "'");
         }
-        return new TlsaParse.Parsed(new TlsaRecord(usage, selector, type, HexFormat.of().parseHex(hex)));
+        return new TlsaParse.Parsed(
+                new TlsaRecord(usage, selector, type, HexFormat.of().parseHex(hex)));
     }
 
     private static boolean isHexDigit(int c) {
@@ -182,9 +184,14 @@ public final class TlsaRecord {
         return wire;
     }
 
-    /** Presentation format, as TLS-RPT's policy-string wants it (RFC 8460 §4.3): {@code 3 1 1 0C72…}. */
+    /**
+     * Presentation format, as TLS-RPT's policy-string wants it (RFC 8460 §4.3): {@code 3 1 1 0C72…}. A record with
+     * empty data (possible on the wire, always unusable) prints with nothing after the third field and does not
+     * parse back.
+     */
     public String toText() {
-        return usage + " " + selector + " " + matchingType + " " + HexFormat.of().withUpperCase().formatHex(data);
+        return usage + " " + selector + " " + matchingType + " "
+                + HexFormat.of().withUpperCase().formatHex(data);
     }
 
     /** Whether an SMTP client may use this record for authentication (RFC 7672 §3.1). */
@@ -216,8 +223,8 @@ public final class TlsaRecord {
             return data.length == 0 ? Optional.of("Full(0) record with empty data") : Optional.empty();
         }
         if (data.length != m.get().digestLength()) {
-            return Optional.of(m.get().mnemonic() + " data must be " + m.get().digestLength() + " bytes, got "
-                    + data.length);
+            return Optional.of(
+                    m.get().mnemonic() + " data must be " + m.get().digestLength() + " bytes, got " + data.length);
         }
         return Optional.empty();
     }

@@ -4,10 +4,12 @@ import dev.optls.policy.dns.DnsAnswer;
 import dev.optls.policy.dns.DnsNames;
 import dev.optls.policy.dns.DnsResolver;
 import dev.optls.policy.dns.DnssecStatus;
+import dev.optls.policy.dns.MxRecord;
 import dev.optls.policy.dns.RecordData;
 import dev.optls.policy.dns.RecordType;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
@@ -28,6 +30,35 @@ public final class DaneLookup {
     /** Looks up through {@code dns}. */
     public DaneLookup(DnsResolver dns) {
         this.dns = Objects.requireNonNull(dns, "dns");
+    }
+
+    /**
+     * What DANE says about each MX host of {@code nextHopDomain}, in preference order (RFC 7672 §2.2.1). Without MX
+     * records (NODATA) the domain is its own host (RFC 5321 §5.1); a failed MX lookup gives one
+     * {@link DaneOutcome.HostUnusable} for the domain; NXDOMAIN and a null MX (RFC 7505) give no host at all.
+     */
+    public List<DaneOutcome> forDomain(String nextHopDomain) {
+        String domain = DnsNames.normalize(nextHopDomain);
+        DnsAnswer<MxRecord> mx = dns.mx(domain);
+        if (mx instanceof DnsAnswer.Failed<MxRecord> failed) {
+            return List.of(new DaneOutcome.HostUnusable(
+                    domain,
+                    "the MX lookup of " + domain + " failed: " + failed.detail(),
+                    failed.status() == DnssecStatus.BOGUS,
+                    failed));
+        }
+        if (mx instanceof DnsAnswer.NoData<MxRecord>) {
+            return List.of(forHost(domain, domain, mx.isSecure()));
+        }
+        List<MxRecord> hosts = mx.records().stream()
+                .filter(r -> !r.isNullMx())
+                .sorted(Comparator.comparingInt(MxRecord::preference))
+                .toList();
+        List<DaneOutcome> outcomes = new ArrayList<>();
+        for (MxRecord host : hosts) {
+            outcomes.add(forHost(domain, host.exchange(), mx.isSecure()));
+        }
+        return outcomes;
     }
 
     /**

@@ -2,11 +2,15 @@ package dev.optls.policy.dns;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.optls.policy.dane.DaneLookup;
+import dev.optls.policy.dane.DaneOutcome;
+import dev.optls.policy.dane.TlsaRecord;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
@@ -280,6 +284,63 @@ class DnssecResolverTest {
 
             assertThat(mx.records()).hasSize(2);
             assertThat(mx.status()).isEqualTo(DnssecStatus.INSECURE);
+        }
+    }
+
+    /** The DANE lookup rules over the real servers: what a sending MTA would decide for each test domain. */
+    @Nested
+    class DaneOverRealDns {
+
+        private DaneLookup lookup() {
+            return new DaneLookup(validating());
+        }
+
+        @Test
+        void signedDomainRequiresDaneForTheHostWithTlsaAndNotForTheOther() {
+            List<DaneOutcome> outcomes = lookup().forDomain("good");
+
+            assertThat(outcomes).hasSize(2);
+            assertThat(outcomes.get(0)).isInstanceOfSatisfying(DaneOutcome.Required.class, r -> {
+                assertThat(r.host()).isEqualTo("mx.good");
+                assertThat(r.sni()).isEqualTo("mx.good");
+                assertThat(r.usable()).extracting(TlsaRecord::toText).containsExactly(TestDnsServers.TLSA_RDATA);
+            });
+            // mx2.good has no TLSA records: a secure NXDOMAIN, so DANE does not apply to it.
+            assertThat(outcomes.get(1))
+                    .isInstanceOfSatisfying(
+                            DaneOutcome.NotApplicable.class,
+                            n -> assertThat(n.host()).isEqualTo("mx2.good"));
+        }
+
+        @Test
+        void cnameExpandedHostUsesTheTargetAsTlsaBaseDomain() {
+            DaneOutcome outcome = lookup().forHost("good", "chain.good", true);
+
+            assertThat(outcome).isInstanceOfSatisfying(DaneOutcome.Required.class, r -> {
+                assertThat(r.tlsaBaseDomain()).isEqualTo("mx.good");
+                assertThat(r.referenceNames()).containsExactly("mx.good", "chain.good", "good");
+            });
+        }
+
+        @Test
+        void unsignedDomainHasNoDaneEvenWithTlsaRecords() {
+            assertThat(lookup().forDomain("insecure"))
+                    .singleElement()
+                    .isInstanceOfSatisfying(
+                            DaneOutcome.NotApplicable.class,
+                            n -> assertThat(n.reason()).contains("not DNSSEC-secure"));
+        }
+
+        @Test
+        void bogusDomainsMakeTheirHostsUnusable() {
+            for (String domain : List.of("bogus", "tampered", "expired")) {
+                assertThat(lookup().forDomain(domain))
+                        .as(domain)
+                        .singleElement()
+                        .isInstanceOfSatisfying(
+                                DaneOutcome.HostUnusable.class,
+                                u -> assertThat(u.dnssecFailure()).isTrue());
+            }
         }
     }
 

@@ -66,8 +66,8 @@ public final class TrustAnchors {
     /**
      * Parses DS and DNSKEY records in master-file format.
      *
-     * @throws IllegalArgumentException if the text is too long, does not parse, holds another record type, or
-     *     holds no record
+     * @throws IllegalArgumentException if the text is too long, does not parse, has an {@code $INCLUDE}, holds
+     *     another record type, or holds no record
      */
     public static TrustAnchors parse(String text) {
         if (text.length() > MAX_TEXT_LENGTH) {
@@ -76,6 +76,8 @@ public final class TrustAnchors {
         List<String> owners = new ArrayList<>();
         try (Master master =
                 new Master(new ByteArrayInputStream(text.getBytes(StandardCharsets.US_ASCII)), Name.root, 3600)) {
+            // The text is all there is: no $INCLUDE of other files (the validator would follow it).
+            master.disableIncludes(true);
             Record record;
             while ((record = master.nextRecord()) != null) {
                 if (!(record instanceof DSRecord) && !(record instanceof DNSKEYRecord)) {

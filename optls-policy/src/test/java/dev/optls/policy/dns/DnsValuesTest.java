@@ -78,6 +78,9 @@ class DnsValuesTest {
         assertThatThrownBy(() -> TrustAnchors.parse(". IN DS not-a-number\n"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("do not parse");
+        assertThatThrownBy(() -> TrustAnchors.parse("$INCLUDE /etc/hostname\n"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("do not parse");
         assertThatThrownBy(() -> TrustAnchors.parse(" ".repeat(TrustAnchors.MAX_TEXT_LENGTH + 1)))
                 .isInstanceOf(IllegalArgumentException.class);
     }

@@ -1,0 +1,20 @@
+/**
+ * Outbound mail TLS policy (issue 5): what a sending MTA must require of each MX host.
+ *
+ * <p>What exists:
+ *
+ * <ul>
+ *   <li>{@link dev.optls.policy.dns} — DNS lookups (MX, A/AAAA, TLSA, TXT, CNAME) with a DNSSEC status per answer
+ *       (secure, insecure, bogus, indeterminate) and NXDOMAIN, NODATA and failures (SERVFAIL, timeout, bogus) kept
+ *       apart; either optls validates (dnsjava's validating resolver, root KSK trust anchors bundled) or it believes
+ *       the AD bit of a resolver the user declares trusted.
+ *   <li>{@link dev.optls.policy.dane} — DANE for SMTP (RFC 7672, RFC 7671, RFC 6698): TLSA records, the usable-set
+ *       rules, certificate matching (DANE-EE, DANE-TA with name checks) and the lookup rules per MX host (secure MX,
+ *       secure addresses, TLSA base domain with CNAME expansion, failures make the host unusable).
+ * </ul>
+ *
+ * <p>Next: MTA-STS (RFC 8461) fetch, parse and cache; TLS-RPT (RFC 8460) aggregation and delivery; the policy
+ * engine that combines DANE, MTA-STS and local policy per destination (DANE wins); the Postfix socketmap service
+ * and the CLI.
+ */
+package dev.optls.policy;

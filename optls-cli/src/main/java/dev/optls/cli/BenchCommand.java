@@ -208,14 +208,26 @@ public final class BenchCommand implements Runnable {
                 description = "e.g. 20s, 2m (default: ${DEFAULT-VALUE})")
         String duration;
 
+        @Option(
+                names = "--warmup",
+                defaultValue = "0s",
+                paramLabel = "DURATION",
+                description = "sessions run first and not counted, so that this JVM's compiler has done its"
+                        + " work before the measurement (default: ${DEFAULT-VALUE})")
+        String warmup;
+
         @Override
         public Integer call() throws InterruptedException {
             Duration d = duration("--duration", duration);
+            Duration w = warmup.trim().matches("0+(ms|s|m|h)?") ? Duration.ZERO : duration("--warmup", warmup);
             if (concurrency < 1) {
                 throw new Main.UsageException("--concurrency must be at least 1");
             }
             try (LoadGenerator g = common.generator()) {
                 PrintWriter err = common.err(spec);
+                if (!w.isZero()) {
+                    g.sessions(concurrency, w, line -> progress(err, "warm-up: " + line));
+                }
                 return common.print(spec, g.sessions(concurrency, d, line -> progress(err, line)));
             }
         }

@@ -79,6 +79,44 @@ class BenchCommandTest {
     }
 
     @Test
+    void warmUpSessionsAreNotCountedAndGroupsAreOffered() throws Exception {
+        CliRun run = CliRun.of(
+                "bench",
+                "sessions",
+                uri(Protocol.SMTP),
+                "--engine",
+                "boringssl",
+                "--groups",
+                "X25519",
+                "--concurrency",
+                "1",
+                "--warmup",
+                "1s",
+                "--duration",
+                "1s",
+                "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.err()).contains("warm-up: ");
+        JsonNode report = new ObjectMapper().readTree(run.out());
+        assertThat(report.get("completed").asLong()).isPositive();
+        // Only the measured second counts: its elapsed time, and the histogram holds exactly its sessions.
+        assertThat(report.get("elapsedSeconds").asDouble()).isBetween(1.0, 1.9);
+        assertThat(report.get("latencyMicros").get("count").asLong())
+                .isEqualTo(report.get("completed").asLong());
+    }
+
+    @Test
+    void unknownGroupsAndGroupsWithTheJdkEngineAreUsageErrors() {
+        CliRun unknown =
+                CliRun.of("bench", "sessions", uri(Protocol.SMTP), "--engine", "boringssl", "--groups", "nosuchgroup");
+        assertThat(unknown.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(unknown.err()).contains("nosuchgroup");
+        CliRun jdk = CliRun.of("bench", "sessions", uri(Protocol.SMTP), "--engine", "jdk", "--groups", "X25519");
+        assertThat(jdk.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(jdk.err()).contains("--groups needs the BoringSSL engine");
+    }
+
+    @Test
     void anUntrustedCertificateAtLevelVerifyIsCountedAsAnErrorNotASession() {
         CliRun run = CliRun.of(
                 "bench",

@@ -97,7 +97,8 @@ final class Connection {
                 client.pipeline()
                         .addLast(
                                 new AcceptTls(
-                                        route.tls(), route.handshakeTimeout().toMillis()),
+                                        route.certificates(),
+                                        route.handshakeTimeout().toMillis()),
                                 new ImplicitHandshake());
                 client.read();
             }
@@ -108,7 +109,7 @@ final class Connection {
                                 ServerOptions.offering(route.hostname(), Capabilities.NONE)
                                         .withTlsRequired(true)
                                         .withGreeting("optls gateway ready"),
-                                Optional.of(route.tls()),
+                                route.certificates(),
                                 Relaying.beforeTls(route.protocol()),
                                 StartTlsServerHandler.Mode.UPGRADE,
                                 new Upgrade(),

@@ -158,7 +158,11 @@ final class Connection {
                 .connect(route.connect().host(), route.connect().port());
         backend = connect.channel();
         connect.addListener(f -> {
-            if (!f.isSuccess()) {
+            if (!f.isSuccess() && !client.isActive()) {
+                // The client left while the backend was being reached (the attempt was cancelled): its own
+                // end is what gets reported, not a backend that is down.
+                backendReady.tryFailure(f.cause());
+            } else if (!f.isSuccess()) {
                 backendFailed(new Failure(
                         Blame.NETWORK,
                         FailureKind.CONNECT_FAILED,

@@ -151,6 +151,13 @@ class GatewayProxyAndTicketsIT {
         Peers.awaitPort(Peers.LOOPBACK, v2Port, Duration.ofSeconds(10));
     }
 
+    private static void awaitEvent(String prefix) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (events.stream().noneMatch(e -> e.startsWith(prefix)) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+    }
+
     /** An implicit-TLS IMAP client from {@code from}: the greeting it reads. */
     private static String greetingVia(String from, int port) throws IOException {
         SSLContext context = pki.clientContext();
@@ -177,11 +184,25 @@ class GatewayProxyAndTicketsIT {
         assertThat(greetingVia(Peers.OTHER_LOOPBACK, v1)).isEqualTo("* OK backend");
         assertThat(greetingVia(Peers.OTHER_LOOPBACK, v2)).isEqualTo("* OK backend");
         assertThat(events)
-                .as(Files.readString(dir.resolve("haproxy.log")))
-                .filteredOn(e -> e.contains("behind-haproxy"))
+                .as(Files.readString(dir.resolve("haproxy.log")) + events)
+                .filteredOn(e -> e.startsWith("relaying behind-haproxy"))
                 .containsExactly("relaying behind-haproxy 127.0.0.2", "relaying behind-haproxy 127.0.0.2");
-        // Without the load balancer the route closes the connection (no PROXY header).
-        assertThat(events).noneMatch(e -> e.startsWith("refused behind-haproxy"));
+        // The port probes (from 127.0.0.1, through HAProxy) left at once: refused under their own address, and
+        // never as backend-down (the backend is up).
+        assertThat(events)
+                .filteredOn(e -> e.startsWith("refused behind-haproxy"))
+                .allSatisfy(e -> assertThat(e).contains("/127.0.0.1:").doesNotContain("connect-failed"));
+        // Straight to the gateway, without HAProxy's header, the connection is refused.
+        events.clear();
+        try (Socket direct = new Socket(Peers.LOOPBACK, gatewayPort)) {
+            direct.setSoTimeout(5000);
+            direct.getOutputStream().write("a001 CAPABILITY and more\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(direct.getInputStream().read()).isEqualTo(-1);
+        }
+        awaitEvent("refused behind-haproxy");
+        assertThat(events)
+                .anySatisfy(
+                        e -> assertThat(e).startsWith("refused behind-haproxy").contains("PROXY"));
     }
 
     @Test

@@ -142,7 +142,10 @@ class SniCertificatesTest {
         return new GatewayConfig(parsed.source(), List.of(any), parsed.settings(), parsed.operations());
     }
 
-    /** A client with an empty session cache: each connection is a full handshake. */
+    /**
+     * A client with an empty session cache: each connection is a full handshake. (The JDK client caches
+     * sessions by host and port and, when it resumes one, sends that session's SNI instead of the one set.)
+     */
     private static SSLContext fresh() {
         return pki.clientContext();
     }

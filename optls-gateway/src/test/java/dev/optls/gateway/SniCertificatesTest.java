@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.optls.testkit.Credential;
 import dev.optls.testkit.TestPki;
+import io.netty.handler.ssl.OpenSsl;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -12,9 +13,11 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import javax.net.ssl.SNIHostName;
@@ -22,6 +25,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -263,5 +267,49 @@ class SniCertificatesTest {
                         .contains("chat.crt")
                         .contains("mail.example.test"));
         assertThat(implicitServes("x.chat.example.test")).isEqualTo(serial(renewedChat));
+    }
+
+    /** The ticket key file is watched with the certificates: a change reloads them all, a bad file is refused. */
+    @Test
+    void aChangedTicketKeyFileIsReAppliedAndABadOneKeepsTheOldSet() throws Exception {
+        Assumptions.assumeTrue(OpenSsl.isAvailable(), "ticket keys need BoringSSL (netty-tcnative)");
+        Path keys = dir.resolve("tickets.keys");
+        Files.writeString(keys, Base64.getEncoder().encodeToString(new byte[48]) + "\n");
+        gateway = Gateway.start(
+                config(
+                        "imap",
+                        "implicit",
+                        backend("* OK backend", "* BAD"),
+                        "engine = \"boringssl\"\nticket-keys = \"tickets.keys\"\n"
+                                + "[gateway]\ncertificate-check = \"50ms\"\n"),
+                events);
+        assertThat(implicitServes("mail.example.test")).isEqualTo(serial(mailCert));
+
+        byte[] rotated = new byte[48];
+        rotated[0] = 1;
+        Files.writeString(
+                keys,
+                Base64.getEncoder().encodeToString(rotated) + "\n"
+                        + Base64.getEncoder().encodeToString(new byte[48]) + "\n");
+        await(() -> log.contains("reloaded default.crt"));
+        assertThat(implicitServes("x.chat.example.test")).isEqualTo(serial(chatCert));
+
+        Files.writeString(keys, "not a key\n");
+        await(() -> log.stream().anyMatch(l -> l.startsWith("reload-failed")));
+        assertThat(log)
+                .filteredOn(l -> l.startsWith("reload-failed"))
+                .singleElement()
+                .satisfies(l -> assertThat(l).contains("tickets.keys line 1"));
+        assertThat(implicitServes("mail.example.test")).isEqualTo(serial(mailCert));
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out");
+            }
+            Thread.sleep(10);
+        }
     }
 }

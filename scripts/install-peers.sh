@@ -17,6 +17,7 @@ PACKAGES="$PACKAGES prosody"
 PACKAGES="$PACKAGES vsftpd lftp libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3"
 PACKAGES="$PACKAGES fetchmail"
 PACKAGES="$PACKAGES bind9 bind9-utils"
+PACKAGES="$PACKAGES haproxy"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

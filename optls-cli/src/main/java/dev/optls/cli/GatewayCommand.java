@@ -51,6 +51,8 @@ import picocli.CommandLine.Option;
             "  hostname = \"mail.example.org\"  # optional; reply-timeout, handshake-timeout too",
             "  max-connections = 20000        # optional; more are closed at accept (reason=connection-limit)",
             "  max-connections-per-client = 1000",
+            "  certificates = [ { certificate = \"imap.pem\", key = \"imap.key\" } ]  # optional: chosen by SNI",
+            "  ticket-keys = \"tickets.keys\"  # optional: ticket keys shared by instances (BoringSSL engine)",
             "",
             "  [gateway]                      # optional global settings",
             "  drain-timeout = \"30s\"         # SIGTERM/SIGINT: stop accepting, let sessions finish, then cut",

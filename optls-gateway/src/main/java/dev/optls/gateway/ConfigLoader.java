@@ -8,7 +8,9 @@ import dev.optls.core.SecurityLevel;
 import dev.optls.gateway.Route.ConnectTls;
 import dev.optls.gateway.Route.HostPort;
 import dev.optls.gateway.Route.ListenTls;
+import dev.optls.netty.CertificateSelector;
 import dev.optls.netty.ServerEngines;
+import dev.optls.netty.TicketKeys;
 import dev.optls.tls.ClientTls;
 import dev.optls.tls.ReferenceIdentity;
 import dev.optls.tls.ServerTls;
@@ -59,11 +61,17 @@ import java.util.regex.Pattern;
  * handshake-timeout = "10s"        # optional
  * max-connections = 20000          # optional: open connections on this route; more are closed at accept
  * max-connections-per-client = 1000    # optional: open connections from one client address
+ * certificates = [             # optional: more certificates, chosen by the client's SNI (RFC 6066 §3) by
+ *   { certificate = "mail.pem", key = "mail.key" },   # the DNS names of each leaf (exact, then *.one-label);
+ * ]                            # certificate/key above stay the default (no SNI, or no name matches)
+ * ticket-keys = "tickets.keys" # optional: session ticket keys shared with other instances (BoringSSL
+ *                              # engine; one base64 48-byte key a line, the first encrypts)
  *
  * [gateway]                        # optional: global settings
  * drain-timeout = "30s"            # on shutdown, how long open sessions may finish before they are cut
  * metrics = "127.0.0.1:9187"       # Prometheus text exposition on http://HOST:PORT/metrics
  * certificate-check = "5s"         # how often certificate and key files are checked for changes
+ * ticket-keys = "tickets.keys"     # ticket key file for every route with TLS clients (a route's own wins)
  * </pre>
  */
 public final class ConfigLoader {
@@ -87,10 +95,15 @@ public final class ConfigLoader {
             "max-connections",
             "max-connections-per-client",
             "accept-proxy-protocol",
-            "proxy-protocol");
+            "proxy-protocol",
+            "certificates",
+            "ticket-keys");
 
     /** Keys the {@code [gateway]} table may have. */
-    static final List<String> GATEWAY_KEYS = List.of("drain-timeout", "metrics", "certificate-check");
+    static final List<String> GATEWAY_KEYS = List.of("drain-timeout", "metrics", "certificate-check", "ticket-keys");
+
+    /** Keys of one entry of a route's {@code certificates}. */
+    static final List<String> CERTIFICATE_KEYS = List.of("certificate", "key");
 
     private static final int MAX_LIMIT = 1_000_000;
 
@@ -101,6 +114,8 @@ public final class ConfigLoader {
     private final String file;
     private final Path base;
     private final List<ConfigException.Problem> problems = new ArrayList<>();
+    /** The {@code [gateway]} table's ticket key file, for routes without their own. */
+    private Optional<String> gatewayTicketKeys = Optional.empty();
 
     private ConfigLoader(String file, Path base) {
         this.file = file;
@@ -216,6 +231,17 @@ public final class ConfigLoader {
                 metrics = hostPortAt("[gateway] metrics", value.asText());
             }
         }
+        if (node.has("ticket-keys")) {
+            JsonNode value = node.get("ticket-keys");
+            if (!value.isTextual() || value.asText().isBlank()) {
+                problem(
+                        "[gateway] ticket-keys",
+                        "must be a non-empty string",
+                        "write ticket-keys = \"/etc/optls/tickets.keys\"");
+            } else {
+                gatewayTicketKeys = Optional.of(value.asText());
+            }
+        }
         return new GatewayConfig.Settings(drain, metrics, check);
     }
 
@@ -265,7 +291,25 @@ public final class ConfigLoader {
                                 + "smtpd_upstream_proxy_protocol = haproxy)");
             }
         }
-        return Optional.of(new GatewayConfig.Operations(max, perClient, files, acceptProxy, proxy));
+        List<GatewayConfig.CertificateFiles> sniFiles = new ArrayList<>();
+        if (files.isPresent() && node.path("certificates").isArray()) {
+            for (JsonNode entry : node.get("certificates")) {
+                sniFiles.add(new GatewayConfig.CertificateFiles(
+                        base.resolve(entry.path("certificate").asText()),
+                        base.resolve(entry.path("key").asText())));
+            }
+        }
+        Optional<Path> tickets = route.listenTls() == ListenTls.NONE
+                ? Optional.empty()
+                : ticketKeys(node).map(base::resolve);
+        return Optional.of(new GatewayConfig.Operations(max, perClient, files, acceptProxy, proxy, sniFiles, tickets));
+    }
+
+    /** The route's ticket key file, else the {@code [gateway]} one. */
+    private Optional<String> ticketKeys(JsonNode node) {
+        return node.path("ticket-keys").isTextual()
+                ? Optional.of(node.get("ticket-keys").asText())
+                : gatewayTicketKeys;
     }
 
     /** A positive whole number of connections; 0 when it is not one (a problem is recorded). */
@@ -315,13 +359,14 @@ public final class ConfigLoader {
                     "'" + hostname + "' is not a host name",
                     "give a DNS name such as " + "mail.example.org");
         }
+        text(node, name, "ticket-keys", false);
         Duration reply = duration(node, name, "reply-timeout").orElse(DEFAULT_REPLY);
         Duration handshake = duration(node, name, "handshake-timeout").orElse(DEFAULT_HANDSHAKE);
         protocol.ifPresent(p -> connectTls.ifPresent(c -> supported(name, p, listenTls, c)));
-        Optional<ServerEngines> tls =
-                listenTls == ListenTls.NONE ? Optional.empty() : certificate(node, name, protocol);
+        Optional<CertificateSelector> tls =
+                listenTls == ListenTls.NONE ? Optional.empty() : certificates(node, name, protocol);
         if (listenTls == ListenTls.NONE) {
-            for (String key : List.of("certificate", "key", "engine")) {
+            for (String key : List.of("certificate", "key", "engine", "certificates", "ticket-keys")) {
                 if (node.has(key)) {
                     problem(
                             where(name, key),
@@ -347,11 +392,12 @@ public final class ConfigLoader {
                 listen.get(),
                 listenTls,
                 connect.get(),
-                tls.orElse(null),
+                tls.map(CertificateSelector::fallback).orElse(null),
                 hostname,
                 reply,
                 handshake,
-                upstream.get()));
+                upstream.get(),
+                tls.orElse(null)));
     }
 
     private void supported(String name, Protocol protocol, ListenTls listenTls, ConnectTls connectTls) {
@@ -473,6 +519,113 @@ public final class ConfigLoader {
         }
     }
 
+    /**
+     * The default certificate, those chosen by SNI, and the ticket keys applied to all of them: one problem
+     * per file that cannot be used, per name two certificates claim, and for ticket keys the JDK engine
+     * cannot take.
+     */
+    private Optional<CertificateSelector> certificates(JsonNode node, String name, Optional<Protocol> protocol) {
+        int before = problems.size();
+        Optional<ServerEngines> fallback = certificate(node, name, protocol);
+        List<ServerEngines> all = new ArrayList<>();
+        fallback.ifPresent(all::add);
+        Map<String, String> owners = new HashMap<>();
+        fallback.ifPresent(f -> RouteCertificates.dnsNames(f).forEach(n -> owners.put(n, "certificate")));
+        JsonNode list = node.get("certificates");
+        if (list != null && (!list.isArray() || list.isEmpty())) {
+            problem(
+                    where(name, "certificates"),
+                    "must be a list of tables",
+                    "write certificates = [ { certificate = \"mail.pem\", key = \"mail.key\" } ], one table per "
+                            + "certificate chosen by SNI");
+        } else if (list != null) {
+            for (int i = 0; i < list.size(); i++) {
+                String label = "certificates[" + (i + 1) + "]";
+                sniCertificate(list.get(i), name, label, protocol, fallback).ifPresent(e -> {
+                    List<String> names = RouteCertificates.dnsNames(e);
+                    if (names.isEmpty()) {
+                        problem(
+                                where(name, label + " certificate"),
+                                "the certificate has no DNS names (subjectAltName dNSName), so no client's SNI "
+                                        + "can select it",
+                                "give a certificate issued for the host names clients ask for");
+                    }
+                    for (String n : names) {
+                        String other = owners.putIfAbsent(n, label);
+                        if (other != null && !other.equals(label)) {
+                            problem(
+                                    where(name, label + " certificate"),
+                                    "the name " + n + " is also in the certificate of " + other
+                                            + ": SNI could not tell them apart",
+                                    "give each host name to one certificate (leave it out of one of them, or drop "
+                                            + "the entry)");
+                        }
+                    }
+                    all.add(e);
+                });
+            }
+        }
+        if (fallback.isEmpty() || problems.size() > before) {
+            return Optional.empty();
+        }
+        Optional<String> tickets = ticketKeys(node);
+        if (tickets.isPresent()) {
+            String key = node.has("ticket-keys") ? where(name, "ticket-keys") : "[gateway] ticket-keys";
+            Path file = base.resolve(tickets.get());
+            try {
+                TicketKeys keys = TicketKeys.read(file);
+                all.forEach(e -> e.withTicketKeys(keys));
+            } catch (TlsConfigException e) {
+                problem(
+                        key,
+                        (node.has("ticket-keys") ? "" : "for route \"" + name + "\": ") + e.getMessage(),
+                        all.get(0).provider() == ServerEngines.Provider.JDK
+                                ? "set engine = \"boringssl\" in the route (or \"auto\" where BoringSSL loads), "
+                                        + "or leave ticket-keys out (sessions then resume on this instance only)"
+                                : "give a file of base64 48-byte keys, one a line (head -c 48 /dev/urandom | base64)");
+                return Optional.empty();
+            }
+        }
+        return Optional.of(CertificateSelector.of(all));
+    }
+
+    private Optional<ServerEngines> sniCertificate(
+            JsonNode entry, String name, String label, Optional<Protocol> protocol, Optional<ServerEngines> fallback) {
+        if (!entry.isObject()) {
+            problem(
+                    where(name, label),
+                    "not a table",
+                    "write each entry as { certificate = \"mail.pem\", key = \"mail.key\" }");
+            return Optional.empty();
+        }
+        for (Iterator<String> keys = entry.fieldNames(); keys.hasNext(); ) {
+            String key = keys.next();
+            if (!CERTIFICATE_KEYS.contains(key)) {
+                problem(
+                        where(name, label + " " + key),
+                        "unknown key",
+                        "an entry has certificate and key (the route's engine applies to all)");
+            }
+        }
+        Optional<String> chain = text(entry, name, label + " certificate", "certificate", true);
+        Optional<String> key = text(entry, name, label + " key", "key", true);
+        if (chain.isEmpty() || key.isEmpty() || protocol.isEmpty() || fallback.isEmpty()) {
+            return Optional.empty();
+        }
+        Path chainPath = base.resolve(chain.get());
+        Path keyPath = base.resolve(key.get());
+        try {
+            return Optional.of(RouteCertificates.engines(
+                    chainPath, keyPath, protocol.get(), fallback.get().provider()));
+        } catch (TlsConfigException e) {
+            problem(
+                    where(name, label + " certificate"),
+                    "cannot use " + chainPath + " with " + keyPath + ": " + e.getMessage(),
+                    "give the PEM certificate chain (leaf first) and its private key");
+            return Optional.empty();
+        }
+    }
+
     private Optional<ServerEngines> certificate(JsonNode node, String name, Optional<Protocol> protocol) {
         Optional<ServerEngines.Provider> provider = text(node, name, "engine", false)
                 .map(e -> ServerEngines.Provider.named(e).or(() -> {
@@ -586,15 +739,23 @@ public final class ConfigLoader {
     }
 
     private Optional<String> text(JsonNode node, String name, String key, boolean required) {
+        return text(node, name, key, key, required);
+    }
+
+    /** A string at {@code key} of {@code node}, reported as {@code label} of route {@code name}. */
+    private Optional<String> text(JsonNode node, String name, String label, String key, boolean required) {
         JsonNode value = node.get(key);
         if (value == null) {
             if (required) {
-                problem(where(name, key), "missing", "add " + key + " = \"…\" to the route");
+                problem(
+                        where(name, label),
+                        "missing",
+                        "add " + key + " = \"…\"" + (label.equals(key) ? " to the route" : ""));
             }
             return Optional.empty();
         }
         if (!value.isTextual() || value.asText().isBlank()) {
-            problem(where(name, key), "must be a non-empty string", "write " + key + " = \"…\"");
+            problem(where(name, label), "must be a non-empty string", "write " + key + " = \"…\"");
             return Optional.empty();
         }
         return Optional.of(value.asText());

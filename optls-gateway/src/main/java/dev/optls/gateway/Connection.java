@@ -99,7 +99,8 @@ final class Connection {
                 client.pipeline()
                         .addLast(
                                 new AcceptTls(
-                                        route.tls(), route.handshakeTimeout().toMillis()),
+                                        route.certificates(),
+                                        route.handshakeTimeout().toMillis()),
                                 new ImplicitHandshake());
                 client.read();
             }
@@ -110,7 +111,7 @@ final class Connection {
                                 ServerOptions.offering(route.hostname(), Capabilities.NONE)
                                         .withTlsRequired(true)
                                         .withGreeting("optls gateway ready"),
-                                Optional.of(route.tls()),
+                                route.certificates(),
                                 Relaying.beforeTls(route.protocol()),
                                 StartTlsServerHandler.Mode.UPGRADE,
                                 new Upgrade(),
@@ -160,7 +161,8 @@ final class Connection {
         backend = connect.channel();
         connect.addListener(f -> {
             if (!f.isSuccess() && !client.isActive()) {
-                // The client left first and its close cancelled the connect: nothing to report about the backend.
+                // The client left while the backend was being reached (the attempt was cancelled): its own
+                // end is what gets reported, not a backend that is down.
                 backendReady.tryFailure(f.cause());
             } else if (!f.isSuccess()) {
                 backendFailed(new Failure(
@@ -187,10 +189,14 @@ final class Connection {
                     .orElse(new Failure(
                             Blame.NETWORK, FailureKind.UNEXPECTED_EOF, Phase.SESSION, "connection closed", true));
             if (upstream.mode() == Route.ConnectTls.NONE) {
-                backendFailed(detailed(
-                        failure,
+                // Reason backend-down, as for a backend that cannot be reached.
+                backendFailed(new Failure(
+                        failure.blame(),
+                        FailureKind.CONNECT_FAILED,
+                        failure.phase(),
                         "the backend " + route.connect() + " did not greet as a "
-                                + route.protocol().scheme() + " server: " + failure.detail()));
+                                + route.protocol().scheme() + " server: " + failure.detail(),
+                        true));
             } else {
                 // Fail closed (RFC 7435 §3: above opportunistic, no TLS means no session).
                 backendFailed(detailed(
@@ -281,34 +287,19 @@ final class Connection {
         if (!reported) {
             reported = true;
             events.refused(route, client.remoteAddress(), failure);
-            if (route.upstream().mode() == Route.ConnectTls.NONE) {
-                // With TLS towards the upstream, the client gets the temporary-failure reply where it expects
-                // the next reply (greetThenRelay, or relay once a STARTTLS client's TLS is up), then closed.
-                Relay.closeOnFlush(client);
-            }
+            // The client gets the temporary-failure reply where it expects the next reply, over its TLS once
+            // it is up (greetThenRelay, or relay), then the connection is closed.
         }
         backendReady.tryFailure(new IllegalStateException(failure.detail()));
     }
 
     /** TLS is up on the client side: relay both ways once the backend is ready. */
     private void relay(ChannelHandlerContext ctx, TlsSessionInfo tls) {
-        if (route.upstream().mode() == Route.ConnectTls.NONE) {
-            reported = true;
-            events.relaying(route, client.remoteAddress(), tls);
-            Traffic traffic = Traffic.of(client);
-            ctx.pipeline().addLast(new Relay(backendReady, traffic.fromClient()));
-            backendReady.addListener(f -> {
-                if (f.isSuccess()) {
-                    backend.pipeline()
-                            .addLast(new Relay(client.eventLoop().newSucceededFuture(client), traffic.toClient()));
-                }
-            });
-            return;
-        }
-        // Translation from a STARTTLS client: the upstream's TLS may still be under way (or have failed).
-        // The relay holds what the client sends meanwhile; if the upstream fails, the client gets the
-        // temporary failure over its TLS (421 may answer any command, RFC 5321 §3.8; BYE may come at any
-        // time, RFC 9051 §7.1.5).
+        // The backend (termination) or the upstream's TLS (translation) may still be under way, or have failed.
+        // The relay holds what the client sends meanwhile; if the backend is down or the upstream's TLS
+        // failed, the client gets the protocol's temporary failure over its TLS, where it waits for a reply
+        // (421 may answer any command, RFC 5321 §3.8; BYE may come at any time, RFC 9051 §7.1.5), then the
+        // connection is closed.
         Promise<Channel> upstreamReady = client.eventLoop().newPromise();
         Traffic traffic = Traffic.of(client);
         Relay clientRelay = new Relay(upstreamReady, traffic.fromClient());
@@ -322,8 +313,10 @@ final class Connection {
                 upstreamReady.trySuccess(backend);
             } else if (client.pipeline().context(clientRelay) != null) {
                 client.pipeline().remove(clientRelay);
-                client.writeAndFlush(line(Relaying.unavailable(route.protocol(), route.hostname())))
-                        .addListener(w -> lingeringClose());
+                ByteBuf reply = route.upstream().mode() == Route.ConnectTls.NONE
+                        ? Unpooled.wrappedBuffer(Relaying.backendDown(route.protocol(), route.hostname()))
+                        : line(Relaying.unavailable(route.protocol(), route.hostname()));
+                client.writeAndFlush(reply).addListener(w -> lingeringClose());
             }
         });
     }

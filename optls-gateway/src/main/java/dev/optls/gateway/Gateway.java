@@ -10,10 +10,9 @@ import dev.optls.gateway.internal.ConnectionLimits;
 import dev.optls.gateway.internal.Metrics;
 import dev.optls.gateway.internal.MetricsServer;
 import dev.optls.gateway.internal.ProxyProtocol;
+import dev.optls.netty.CertificateSelector;
 import dev.optls.netty.ServerEngines;
 import dev.optls.netty.Transport;
-import dev.optls.tls.ServerTls;
-import dev.optls.tls.TlsProfile;
 import dev.optls.tls.TlsSessionInfo;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -114,7 +113,7 @@ public final class Gateway implements AutoCloseable {
     private final List<Channel> listeners;
     private final Map<String, InetSocketAddress> bound;
     private final ChannelGroup connections;
-    private final CertificateReloader<ServerEngines> reloader;
+    private final CertificateReloader<CertificateSelector> reloader;
     private final Optional<MetricsServer> metricsServer;
     private final Metrics metrics;
     private final GatewayConfig.Settings settings;
@@ -125,7 +124,7 @@ public final class Gateway implements AutoCloseable {
             List<Channel> listeners,
             Map<String, InetSocketAddress> bound,
             ChannelGroup connections,
-            CertificateReloader<ServerEngines> reloader,
+            CertificateReloader<CertificateSelector> reloader,
             Optional<MetricsServer> metricsServer,
             Metrics metrics,
             GatewayConfig.Settings settings) {
@@ -161,36 +160,44 @@ public final class Gateway implements AutoCloseable {
         Metrics metrics = new Metrics();
         Map<String, Route> byName = new LinkedHashMap<>();
         Map<String, Metrics.RouteMetrics> routeMetrics = new LinkedHashMap<>();
-        CertificateReloader<ServerEngines> reloader = new CertificateReloader<>(new CertificateReloader.Listener() {
-            @Override
-            public void reloaded(String route, Path chain) {
-                routeMetrics.get(route).reloaded(true);
-                events.reloaded(byName.get(route), chain);
-            }
+        CertificateReloader<CertificateSelector> reloader =
+                new CertificateReloader<>(new CertificateReloader.Listener() {
+                    @Override
+                    public void reloaded(String route, Path chain) {
+                        routeMetrics.get(route).reloaded(true);
+                        events.reloaded(byName.get(route), chain);
+                    }
 
-            @Override
-            public void failed(String route, Path chain, String problem) {
-                routeMetrics.get(route).reloaded(false);
-                events.reloadFailed(byName.get(route), chain, problem);
-            }
-        });
+                    @Override
+                    public void failed(String route, Path chain, String problem) {
+                        routeMetrics.get(route).reloaded(false);
+                        events.reloadFailed(byName.get(route), chain, problem);
+                    }
+                });
         for (Route route : config.routes()) {
             GatewayConfig.Operations ops = config.operations(route);
             ConnectionLimits limits = new ConnectionLimits(ops.maxConnections(), ops.maxConnectionsPerClient());
             Metrics.RouteMetrics m = metrics.route(route.name(), limits::open);
             byName.put(route.name(), route);
             routeMetrics.put(route.name(), m);
-            AtomicReference<ServerEngines> engines = new AtomicReference<>(route.tls());
-            ops.certificateFiles()
-                    .ifPresent(files -> reloader.watch(
-                            route.name(),
-                            files.chain(),
-                            files.key(),
-                            engines,
-                            (chain, key) -> ServerEngines.of(
-                                    ServerTls.fromPemFiles(
-                                            chain, key, route.protocol().alpn(), TlsProfile.modern()),
-                                    engines.get().provider())));
+            AtomicReference<CertificateSelector> engines = new AtomicReference<>(route.certificates());
+            ops.certificateFiles().ifPresent(fallback -> {
+                // Every certificate of the route (the default first, then those chosen by SNI) and its ticket
+                // key file: a change to any of them re-reads them all, and re-applies the ticket keys to the
+                // new engines.
+                List<GatewayConfig.CertificateFiles> all = new ArrayList<>();
+                all.add(fallback);
+                all.addAll(ops.sniCertificateFiles());
+                List<Path> files = new ArrayList<>();
+                all.forEach(f -> files.addAll(List.of(f.chain(), f.key())));
+                ops.ticketKeys().ifPresent(files::add);
+                ServerEngines.Provider provider = route.tls().provider();
+                reloader.watch(
+                        route.name(),
+                        files,
+                        engines,
+                        () -> RouteCertificates.load(all, route.protocol(), provider, ops.ticketKeys()));
+            });
             ChannelFuture bind = Buffers.applyToAccepted(new ServerBootstrap())
                     .group(group)
                     .channel(transport.serverChannel())
@@ -269,7 +276,7 @@ public final class Gateway implements AutoCloseable {
             SocketChannel ch,
             InetSocketAddress remote,
             Route route,
-            ServerEngines engines,
+            CertificateSelector engines,
             GatewayConfig.Operations ops,
             ConnectionLimits limits,
             Metrics.RouteMetrics metrics,
@@ -308,7 +315,14 @@ public final class Gateway implements AutoCloseable {
         });
         connections.add(ch);
         session.traffic().attach(ch);
-        new Connection(route.withTls(engines), ch, session, transport, remote, ops.proxyProtocol()).start();
+        new Connection(
+                        (engines == null ? route : route.withCertificates(engines)),
+                        ch,
+                        session,
+                        transport,
+                        remote,
+                        ops.proxyProtocol())
+                .start();
     }
 
     private static void stopAll(List<Channel> listeners, EventLoopGroup group, CertificateReloader<?> reloader) {

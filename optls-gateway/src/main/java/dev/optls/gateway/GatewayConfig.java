@@ -76,13 +76,19 @@ public record GatewayConfig(String source, List<Route> routes, Settings settings
      * @param acceptProxyProtocol clients connect through a load balancer that sends a PROXY protocol header
      *     (v1 or v2) first; connections without one are closed
      * @param proxyProtocol the PROXY protocol header sent to the backend first, if any
+     * @param sniCertificateFiles the PEM files of the route's further certificates (chosen by SNI), in the
+     *     order of the route's {@code certificates}, watched and reloaded with the default one
+     * @param ticketKeys the session ticket key file shared with other instances (BoringSSL engine), re-read
+     *     and re-applied on every reload
      */
     public record Operations(
             int maxConnections,
             int maxConnectionsPerClient,
             Optional<CertificateFiles> certificateFiles,
             boolean acceptProxyProtocol,
-            Optional<ProxyHeader> proxyProtocol) {
+            Optional<ProxyHeader> proxyProtocol,
+            List<CertificateFiles> sniCertificateFiles,
+            Optional<Path> ticketKeys) {
         /** Default limit per route. */
         public static final int DEFAULT_MAX_CONNECTIONS = 20_000;
         /** Default limit per client address and route. */
@@ -97,9 +103,31 @@ public record GatewayConfig(String source, List<Route> routes, Settings settings
             this(maxConnections, maxConnectionsPerClient, certificateFiles, false, Optional.empty());
         }
 
+        /** Limits, the certificate files and PROXY protocol; one certificate, no ticket key file. */
+        public Operations(
+                int maxConnections,
+                int maxConnectionsPerClient,
+                Optional<CertificateFiles> certificateFiles,
+                boolean acceptProxyProtocol,
+                Optional<ProxyHeader> proxyProtocol) {
+            this(
+                    maxConnections,
+                    maxConnectionsPerClient,
+                    certificateFiles,
+                    acceptProxyProtocol,
+                    proxyProtocol,
+                    List.of(),
+                    Optional.empty());
+        }
+
         public Operations {
             Objects.requireNonNull(certificateFiles, "certificateFiles");
             Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+            sniCertificateFiles = List.copyOf(sniCertificateFiles);
+            Objects.requireNonNull(ticketKeys, "ticketKeys");
+            if (certificateFiles.isEmpty() && !sniCertificateFiles.isEmpty()) {
+                throw new IllegalArgumentException("SNI certificates need a default certificate");
+            }
             if (maxConnections < 1 || maxConnectionsPerClient < 1) {
                 throw new IllegalArgumentException("connection limits must be at least 1");
             }

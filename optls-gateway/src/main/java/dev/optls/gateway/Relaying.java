@@ -3,6 +3,9 @@ package dev.optls.gateway;
 import dev.optls.core.Command;
 import dev.optls.core.Protocol;
 import dev.optls.tls.blocking.CommandHandler;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 
@@ -130,6 +133,89 @@ final class Relaying {
             case NNTP -> "400 " + why;
             default -> throw new IllegalArgumentException(protocol + " is not originated by the gateway");
         };
+    }
+
+    /**
+     * What a client of a termination route gets, over its TLS, when the backend cannot be reached or does not
+     * greet: the protocol's temporary-failure reply where it has one (the connection is closed after it), or
+     * nothing (an empty array: the connection is just closed). SMTP 421 with RFC 3463 X.4.1 "no answer from
+     * host" (RFC 5321 §3.8: 421 may answer any command); IMAP untagged BYE [UNAVAILABLE] (RFC 9051 §7.1.5,
+     * RFC 5530 §3); POP3 -ERR [SYS/TEMP] (RFC 3206 §4); NNTP 400 (RFC 3977 §5.1.1); ManageSieve BYE (TRYLATER)
+     * (RFC 5804 §1.3); IRC ERROR (RFC 2812 §3.7.4); XMPP the stream error internal-server-error after the
+     * server's stream header (RFC 6120 §4.9.1.2, §4.9.3.8); LDAP the Notice of Disconnection with resultCode
+     * unavailable (RFC 4511 §4.4.1); PostgreSQL a FATAL ErrorResponse 57P03 cannot_connect_now (protocol
+     * §55.7).
+     */
+    static byte[] backendDown(Protocol protocol, String hostname) {
+        String why = "the backend server is unavailable, try again later";
+        String text = switch (protocol) {
+            case SMTP, SUBMISSION, LMTP -> "421 4.4.1 " + hostname + " " + why + "\r\n";
+            case IMAP -> "* BYE [UNAVAILABLE] " + why + "\r\n";
+            case POP3 -> "-ERR [SYS/TEMP] " + why + "\r\n";
+            case NNTP -> "400 " + why + "\r\n";
+            case SIEVE -> "BYE (TRYLATER) \"" + why + "\"\r\n";
+            case IRC -> "ERROR :Closing link: " + why + "\r\n";
+            case XMPP, XMPP_SERVER ->
+                "<?xml version='1.0'?><stream:stream xmlns='jabber:"
+                        + (protocol == Protocol.XMPP ? "client" : "server")
+                        + "' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' from='"
+                        + hostname.replaceAll("[^A-Za-z0-9.-]", "") + "'><stream:error>"
+                        + "<internal-server-error xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                        + "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>" + why + "</text>"
+                        + "</stream:error></stream:stream>";
+            default -> "";
+        };
+        if (!text.isEmpty()) {
+            return text.getBytes(StandardCharsets.US_ASCII);
+        }
+        return switch (protocol) {
+            case LDAP -> ldapNoticeOfDisconnection(why);
+            case POSTGRES -> postgresFatal("57P03", why);
+            default -> new byte[0];
+        };
+    }
+
+    /** RFC 4511 §4.4.1: messageID 0, ExtendedResponse, resultCode unavailable (52), the notice's OID. */
+    private static byte[] ldapNoticeOfDisconnection(String message) {
+        byte[] text = message.getBytes(StandardCharsets.US_ASCII);
+        byte[] oid = "1.3.6.1.4.1.1466.20036".getBytes(StandardCharsets.US_ASCII);
+        ByteArrayOutputStream response = new ByteArrayOutputStream();
+        response.writeBytes(new byte[] {0x0A, 0x01, 52}); // resultCode ENUMERATED unavailable
+        response.writeBytes(new byte[] {0x04, 0x00}); // matchedDN ""
+        tlv(response, 0x04, text); // diagnosticMessage
+        tlv(response, 0x8A, oid); // [10] responseName
+        ByteArrayOutputStream ldapMessage = new ByteArrayOutputStream();
+        ldapMessage.writeBytes(new byte[] {0x02, 0x01, 0x00}); // messageID 0: unsolicited
+        tlv(ldapMessage, 0x78, response.toByteArray()); // [APPLICATION 24] ExtendedResponse
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        tlv(out, 0x30, ldapMessage.toByteArray());
+        return out.toByteArray();
+    }
+
+    /** A BER tag-length-value with a short or one-byte long length (the notice is under 256 bytes). */
+    private static void tlv(ByteArrayOutputStream out, int tag, byte[] value) {
+        out.write(tag);
+        if (value.length < 128) {
+            out.write(value.length);
+        } else {
+            out.write(0x81);
+            out.write(value.length);
+        }
+        out.writeBytes(value);
+    }
+
+    /** PostgreSQL ErrorResponse ('E'): severity FATAL, SQLSTATE {@code code}, message. */
+    private static byte[] postgresFatal(String code, String message) {
+        ByteArrayOutputStream fields = new ByteArrayOutputStream();
+        for (String field : List.of("SFATAL", "VFATAL", "C" + code, "M" + message)) {
+            fields.writeBytes(field.getBytes(StandardCharsets.US_ASCII));
+            fields.write(0);
+        }
+        fields.write(0);
+        byte[] body = fields.toByteArray();
+        ByteBuffer out = ByteBuffer.allocate(1 + 4 + body.length);
+        out.put((byte) 'E').putInt(4 + body.length).put(body);
+        return out.array();
     }
 
     private static String printable(String text) {

@@ -2,6 +2,7 @@ package dev.optls.gateway;
 
 import dev.optls.core.Protocol;
 import dev.optls.core.SecurityLevel;
+import dev.optls.netty.CertificateSelector;
 import dev.optls.netty.ServerEngines;
 import dev.optls.tls.ClientTls;
 import java.time.Duration;
@@ -24,6 +25,8 @@ import java.util.Optional;
  * @param replyTimeout how long to wait for each client command before TLS, and for the backend's replies
  * @param handshakeTimeout how long a TLS handshake may take
  * @param upstream how the gateway gets TLS towards {@code connect}
+ * @param certificates the certificates clients may get, chosen by the SNI of their ClientHello (RFC 6066 §3);
+ *     its default is {@code tls}. {@code null} exactly when {@code tls} is
  */
 public record Route(
         String name,
@@ -35,7 +38,8 @@ public record Route(
         String hostname,
         Duration replyTimeout,
         Duration handshakeTimeout,
-        Upstream upstream) {
+        Upstream upstream,
+        CertificateSelector certificates) {
     public Route {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(protocol, "protocol");
@@ -52,6 +56,35 @@ public record Route(
         if (listenTls == ListenTls.NONE && upstream.mode() == ConnectTls.NONE) {
             throw new IllegalArgumentException("route " + name + " adds no TLS");
         }
+        if ((tls == null) != (certificates == null) || certificates != null && certificates.fallback() != tls) {
+            throw new IllegalArgumentException("the default certificate of route " + name + " must be tls");
+        }
+    }
+
+    /** A route with one certificate for every client. */
+    public Route(
+            String name,
+            Protocol protocol,
+            HostPort listen,
+            ListenTls listenTls,
+            HostPort connect,
+            ServerEngines tls,
+            String hostname,
+            Duration replyTimeout,
+            Duration handshakeTimeout,
+            Upstream upstream) {
+        this(
+                name,
+                protocol,
+                listen,
+                listenTls,
+                connect,
+                tls,
+                hostname,
+                replyTimeout,
+                handshakeTimeout,
+                upstream,
+                tls == null ? null : CertificateSelector.single(tls));
     }
 
     /** A termination route: TLS from clients, a plaintext backend. */
@@ -80,17 +113,23 @@ public record Route(
 
     /** The same route serving another certificate (after a reload). */
     public Route withTls(ServerEngines engines) {
+        return withCertificates(CertificateSelector.single(engines));
+    }
+
+    /** The same route serving other certificates chosen by SNI (after a reload). */
+    public Route withCertificates(CertificateSelector selector) {
         return new Route(
                 name,
                 protocol,
                 listen,
                 listenTls,
                 connect,
-                engines,
+                selector.fallback(),
                 hostname,
                 replyTimeout,
                 handshakeTimeout,
-                upstream);
+                upstream,
+                selector);
     }
 
     /** How clients of a route get TLS. */

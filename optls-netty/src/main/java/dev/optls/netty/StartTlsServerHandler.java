@@ -57,7 +57,7 @@ public final class StartTlsServerHandler extends NegotiationDriver {
 
     private final Protocol protocol;
     private final ServerOptions options;
-    private final Optional<ServerEngines> tls;
+    private final Optional<CertificateSelector> tls;
     private final CommandHandler commands;
     private final Mode mode;
     private final Listener listener;
@@ -78,7 +78,45 @@ public final class StartTlsServerHandler extends NegotiationDriver {
             Listener listener,
             long replyTimeoutMillis,
             long handshakeTimeoutMillis) {
-        this(protocol, options, tls, commands, mode, listener, replyTimeoutMillis, handshakeTimeoutMillis, false);
+        this(
+                protocol,
+                options,
+                tls.map(CertificateSelector::single),
+                commands,
+                mode,
+                listener,
+                replyTimeoutMillis,
+                handshakeTimeoutMillis,
+                false);
+    }
+
+    /**
+     * A STARTTLS server with several certificates, chosen by the SNI of the ClientHello that follows the
+     * go-ahead (RFC 6066 §3), as on an implicit-TLS listener.
+     *
+     * @param certificates the certificates and the default one
+     * @param replyTimeoutMillis how long to wait for each client command
+     * @param handshakeTimeoutMillis how long the TLS handshake may take
+     */
+    public StartTlsServerHandler(
+            Protocol protocol,
+            ServerOptions options,
+            CertificateSelector certificates,
+            CommandHandler commands,
+            Mode mode,
+            Listener listener,
+            long replyTimeoutMillis,
+            long handshakeTimeoutMillis) {
+        this(
+                protocol,
+                options,
+                Optional.of(certificates),
+                commands,
+                mode,
+                listener,
+                replyTimeoutMillis,
+                handshakeTimeoutMillis,
+                false);
     }
 
     /**
@@ -96,7 +134,7 @@ public final class StartTlsServerHandler extends NegotiationDriver {
         return new StartTlsServerHandler(
                 protocol,
                 options.implicitTls(),
-                Optional.of(tls),
+                Optional.of(CertificateSelector.single(tls)),
                 commands,
                 Mode.SERVE,
                 listener,
@@ -108,7 +146,7 @@ public final class StartTlsServerHandler extends NegotiationDriver {
     private StartTlsServerHandler(
             Protocol protocol,
             ServerOptions options,
-            Optional<ServerEngines> tls,
+            Optional<CertificateSelector> tls,
             CommandHandler commands,
             Mode mode,
             Listener listener,

@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Watches certificate and key files and swaps a route's engines when their content changes: it polls the
+ * Watches certificate and key files (all of a route's: the default certificate, those chosen by SNI, its
+ * session ticket key file) and swaps a route's engines when their content changes: it polls the
  * files' SHA-256 every interval on a thread of its own (building engines takes milliseconds; the event
  * loops never wait). A change that cannot be loaded keeps the old engines and is reported once; the same
  * bad content is not reported again. Connections already open keep the engines they started with.
@@ -26,6 +27,11 @@ public final class CertificateReloader<E> implements AutoCloseable {
     /** Builds engines from a chain and a key file; throws with a message a person can act on. */
     public interface Loader<E> {
         E load(Path chain, Path key) throws Exception;
+    }
+
+    /** Builds engines from every file of a route (its certificates and keys, a ticket key file…). */
+    public interface SetLoader<E> {
+        E load() throws Exception;
     }
 
     /** Told what happened on each reload. */
@@ -39,20 +45,18 @@ public final class CertificateReloader<E> implements AutoCloseable {
 
     private static final class Watched<E> {
         final String route;
-        final Path chain;
-        final Path key;
+        final List<Path> files;
         final AtomicReference<E> engines;
-        final Loader<E> loader;
+        final SetLoader<E> loader;
         byte[] loaded;
         byte[] rejected;
 
-        Watched(String route, Path chain, Path key, AtomicReference<E> engines, Loader<E> loader) {
+        Watched(String route, List<Path> files, AtomicReference<E> engines, SetLoader<E> loader) {
             this.route = route;
-            this.chain = chain;
-            this.key = key;
+            this.files = List.copyOf(files);
             this.engines = engines;
             this.loader = loader;
-            this.loaded = fingerprint(chain, key);
+            this.loaded = fingerprint(this.files);
         }
     }
 
@@ -72,7 +76,18 @@ public final class CertificateReloader<E> implements AutoCloseable {
 
     /** Watches {@code chain} and {@code key} of {@code route}; {@code engines} holds what the route serves. */
     public synchronized void watch(String route, Path chain, Path key, AtomicReference<E> engines, Loader<E> loader) {
-        watched.add(new Watched<>(route, chain, key, engines, loader));
+        watched.add(new Watched<>(route, List.of(chain, key), engines, () -> loader.load(chain, key)));
+    }
+
+    /**
+     * Watches every file of {@code route} (the first names it in reports): a change to any of them reloads
+     * them all through {@code loader}, and a set that cannot be loaded as a whole keeps the old engines.
+     */
+    public synchronized void watch(String route, List<Path> files, AtomicReference<E> engines, SetLoader<E> loader) {
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException("nothing to watch for route " + route);
+        }
+        watched.add(new Watched<>(route, files, engines, loader));
     }
 
     /** Starts checking every {@code interval}. */
@@ -97,31 +112,36 @@ public final class CertificateReloader<E> implements AutoCloseable {
 
     private synchronized void check(boolean force) {
         for (Watched<E> w : watched) {
-            byte[] now = fingerprint(w.chain, w.key);
+            byte[] now = fingerprint(w.files);
             if (!force && (Arrays.equals(now, w.loaded) || Arrays.equals(now, w.rejected))) {
                 continue;
             }
             try {
-                E fresh = w.loader.load(w.chain, w.key);
+                E fresh = w.loader.load();
                 w.engines.set(fresh);
                 w.loaded = now;
                 w.rejected = null;
-                listener.reloaded(w.route, w.chain);
+                listener.reloaded(w.route, w.files.get(0));
             } catch (Exception e) {
                 w.rejected = now;
-                listener.failed(w.route, w.chain, String.valueOf(e.getMessage()));
+                listener.failed(w.route, w.files.get(0), String.valueOf(e.getMessage()));
             } catch (LinkageError e) {
                 w.rejected = now;
-                listener.failed(w.route, w.chain, e.toString());
+                listener.failed(w.route, w.files.get(0), e.toString());
             }
         }
     }
 
     /** SHA-256 over both files' content; an unreadable file makes its own (empty) contribution. */
     static byte[] fingerprint(Path chain, Path key) {
+        return fingerprint(List.of(chain, key));
+    }
+
+    /** SHA-256 over the files' content; an unreadable file makes its own (empty) contribution. */
+    static byte[] fingerprint(List<Path> files) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            for (Path p : List.of(chain, key)) {
+            for (Path p : files) {
                 byte[] content;
                 try {
                     content = Files.readAllBytes(p);

@@ -53,6 +53,8 @@ final class MysqlConnection {
     private Channel backend;
     /** Set once the connection's fate is reported (relayed or refused). */
     private boolean reported;
+    /** Set once the backend's greeting was read and the client greeted with it. */
+    private boolean greeted;
     /** The client's TLS, once up; the session is reported as relayed when the connection phase ends. */
     private Optional<TlsSessionInfo> clientTls = Optional.empty();
 
@@ -128,9 +130,20 @@ final class MysqlConnection {
                                 + " (login) without an OK or ERR packet",
                         true));
             }
-            if (!reported || clientTls.isPresent()) {
-                Relay.closeOnFlush(client);
+            if (!greeted) {
+                // BackendGreeting reports it (and closes the client) with what went wrong.
+                return;
             }
+            if (!reported && client.isActive()) {
+                // Before the client's TLS was up (e.g. during its handshake): there is nothing to relay to.
+                report(new Failure(
+                        Blame.PEER,
+                        FailureKind.CONNECT_FAILED,
+                        Phase.UPGRADE,
+                        "the backend " + route.connect() + " closed the connection before the client's login",
+                        true));
+            }
+            Relay.closeOnFlush(client);
         });
     }
 
@@ -158,6 +171,7 @@ final class MysqlConnection {
     }
 
     private void greet(MysqlGreeting greeting) {
+        greeted = true;
         ServerOptions options = ServerOptions.offering(
                         route.hostname(), Capabilities.of(MysqlServer.greetingEntry(greeting)))
                 .withGreeting(greeting.serverVersion())

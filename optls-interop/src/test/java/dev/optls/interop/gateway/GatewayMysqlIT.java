@@ -189,5 +189,11 @@ class GatewayMysqlIT {
                 .as("logins in the backend's general log")
                 .isEqualTo(before);
         assertThat(events).as(why).singleElement().satisfies(e -> assertThat(e).contains("refused", "ERR 3159"));
+        // The log does record logins that reach the backend: the same client over TLS adds one.
+        assertThat(mariadb(MariaDbServer.PASSWORD, verifiedTls(), "SELECT 1").exitCode())
+                .isZero();
+        assertThat(loginsSeenByBackend())
+                .as("logins in the backend's general log")
+                .isEqualTo(before + 1);
     }
 }

@@ -29,6 +29,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -39,6 +41,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A MySQL route between our blocking client (and raw sockets) and a scripted plaintext backend that greets
@@ -137,6 +140,12 @@ class MysqlGatewayTest {
                 throw new IllegalStateException(e);
             }
         });
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
     }
 
     private static byte[] packet(int sequence, byte[] payload) {
@@ -280,6 +289,51 @@ class MysqlGatewayTest {
                 .singleElement()
                 .satisfies(f ->
                         assertThat(f.detail()).contains("refused the connection: ERROR 1040: Too many connections"));
+    }
+
+    /** With proxy-protocol the backend learns the real client before it greets (its error counts are per client). */
+    @Test
+    void proxyHeaderGoesBeforeTheBackendGreets(@TempDir Path dir) throws Exception {
+        credential.writePem(dir, "gw");
+        backendSocket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        ServerSocket listening = backendSocket;
+        CompletableFuture<String> header = CompletableFuture.supplyAsync(() -> {
+            try (Socket s = listening.accept()) {
+                s.setSoTimeout(5000);
+                ByteArrayOutputStream line = new ByteArrayOutputStream();
+                int c;
+                while ((c = s.getInputStream().read()) >= 0 && c != '\n') {
+                    line.write(c);
+                }
+                s.getOutputStream().write(MARIADB_GREETING);
+                s.getInputStream().read();
+                return line.toString(StandardCharsets.US_ASCII).strip();
+            } catch (IOException e) {
+                return "io: " + e;
+            }
+        });
+        gateway = Gateway.start(
+                ConfigLoader.load(
+                        Files.writeString(dir.resolve("gw.toml"), """
+                        [[route]]
+                        name = "db"
+                        protocol = "mysql"
+                        listen = "127.0.0.1:%d"
+                        connect = "127.0.0.1:%d"
+                        certificate = "gw.crt"
+                        key = "gw.key"
+                        proxy-protocol = "v1"
+                        """.formatted(freePort(), listening.getLocalPort()))),
+                new Gateway.Events() {});
+        int port = gateway.boundAddresses().get("db").getPort();
+        try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            raw.setSoTimeout(5000);
+            byte[] greeting = readPacket(raw.getInputStream());
+            assertThat(MysqlGreeting.decode(Arrays.copyOfRange(greeting, 4, greeting.length))
+                            .connectionId())
+                    .isEqualTo(3);
+        }
+        assertThat(header.get(10, TimeUnit.SECONDS)).startsWith("PROXY TCP4 127.0.0.1 127.0.0.1 ");
     }
 
     @Test

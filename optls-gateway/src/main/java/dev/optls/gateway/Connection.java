@@ -84,6 +84,11 @@ final class Connection {
     }
 
     void start() {
+        if (Relaying.backend(route.protocol()) == Relaying.Backend.GREETING_FIRST) {
+            // MySQL: the backend greets first and the client gets that greeting (MysqlConnection).
+            new MysqlConnection(route, client, events, transport, realClient, proxyHeader).start();
+            return;
+        }
         Route.ListenTls listen = route.listenTls();
         boolean originating = route.upstream().mode() != Route.ConnectTls.NONE;
         // The gateway greets the client itself when its client negotiation read the upstream's greeting and

@@ -27,7 +27,14 @@ final class Relaying {
          * new stream after TLS, RFC 6120 §5.4.3.3), or its greeting is exactly
          * what the client waits for after TLS (ManageSieve re-sends its capabilities, RFC 5804 §2.2).
          */
-        RAW
+        RAW,
+        /**
+         * MySQL: the client answers the scramble in the server's greeting, so the gateway connects and reads
+         * the backend's HandshakeV10 before it greets the client with it ({@code CLIENT_SSL} added), and
+         * renumbers the connection phase after TLS for a backend that never saw the SSLRequest
+         * ({@link MysqlConnection}).
+         */
+        GREETING_FIRST
     }
 
     static boolean supports(Protocol protocol) {
@@ -37,9 +44,6 @@ final class Relaying {
     /** Empty when supported; otherwise the reason. */
     static String whyNot(Protocol protocol) {
         return switch (protocol) {
-            case MYSQL ->
-                "a MySQL client authenticates against the scramble in the server's greeting, which the gateway "
-                        + "would have to take from the backend before greeting";
             case FTP ->
                 "its data connections need their own TLS termination and PASV/EPSV rewriting, which the gateway "
                         + "does not do yet";
@@ -67,6 +71,7 @@ final class Relaying {
         return switch (protocol) {
             case SMTP, SUBMISSION, LMTP, IMAP, POP3, NNTP -> Backend.GREETING_THEN_CAPABILITIES;
             case SIEVE, LDAP, POSTGRES, IRC, XMPP, XMPP_SERVER -> Backend.RAW;
+            case MYSQL -> Backend.GREETING_FIRST;
             default -> null;
         };
     }
@@ -95,6 +100,10 @@ final class Relaying {
                 "a client's SSLRequest would reach the server inside TLS; the gateway would have to answer it "
                         + "(and GSSENCRequest) itself";
             case IRC -> "the gateway's client ends the capability negotiation the client expects to run itself";
+            case MYSQL ->
+                "the client's login answers the scramble of the greeting it got, and a MySQL server reuses that "
+                        + "scramble inside TLS; the gateway would have to give the client the upstream's greeting "
+                        + "and renumber the login for an upstream that saw the gateway's own SSLRequest";
             default -> whyNot(protocol).isEmpty() ? "not implemented" : whyNot(protocol);
         };
     }

@@ -85,6 +85,7 @@ class ConfigLoaderTest {
                 protocol = "mysql"
                 listen = "127.0.0.1"
                 connect = "127.0.0.1:3306"
+                connect-tls = "starttls"
                 certificate = "missing.pem"
                 key = "mail.key"
                 colour = "blue"
@@ -103,7 +104,9 @@ class ConfigLoaderTest {
 
         assertThat(problems)
                 .anySatisfy(p -> assertThat(p).startsWith("gateway.toml: route \"a\" colour: unknown key"))
-                .anySatisfy(p -> assertThat(p).contains("route \"a\" protocol: mysql cannot be terminated"))
+                .anySatisfy(p -> assertThat(p)
+                        .contains("route \"a\" connect-tls: the gateway cannot originate TLS for mysql")
+                        .contains("scramble"))
                 .anySatisfy(p -> assertThat(p)
                         .contains("route \"a\" listen: '127.0.0.1' is not HOST:PORT")
                         .contains("127.0.0.1:2525"))

@@ -146,7 +146,15 @@ class GatewayTest {
                         .map(Failure::kind)
                         .orElse(FailureKind.UNEXPECTED_EOF))
                 .isEqualTo(FailureKind.UNEXPECTED_EOF);
-        assertThat(refused).isEmpty();
+        if (protocol == Protocol.MYSQL) {
+            // A MySQL session counts as relayed once the backend answered the login (MysqlGatewayTest); this
+            // client left right after TLS, before logging in.
+            assertThat(refused)
+                    .singleElement()
+                    .satisfies(f -> assertThat(f.detail()).contains("during the MySQL connection phase"));
+        } else {
+            assertThat(refused).isEmpty();
+        }
     }
 
     static Stream<Protocol> terminatedWithImplicitTls() {

@@ -52,6 +52,12 @@ public record MysqlGreeting(
     /** Capability entry keyword carrying the connection id. */
     public static final String CONNECTION_ID = "connection-id";
 
+    /**
+     * Server option entry keyword carrying a whole HandshakeV10 payload in lower-case hex, for a {@link
+     * MysqlServer} that greets with another server's greeting ({@link MysqlServer#greetingEntry}).
+     */
+    public static final String HANDSHAKE_V10 = "handshake-v10";
+
     public MysqlGreeting {
         Objects.requireNonNull(serverVersion, "serverVersion");
         Objects.requireNonNull(authPluginName, "authPluginName");
@@ -152,6 +158,43 @@ public record MysqlGreeting(
             p[at + k] = (byte) (value >>> (8 * k));
         }
         return at + n;
+    }
+
+    /**
+     * Decodes a HandshakeV10 payload (the packet without its 4-byte header), e.g. a backend's greeting that
+     * a gateway relays.
+     *
+     * @throws IllegalArgumentException when it is not one, with the reason
+     */
+    public static MysqlGreeting decode(byte[] payload) {
+        try {
+            return parse(payload);
+        } catch (MysqlPacket.Malformed e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /** This greeting with other capability flags (e.g. {@code CLIENT_SSL} added or removed). */
+    public MysqlGreeting withCapabilities(long flags) {
+        return new MysqlGreeting(
+                serverVersion, connectionId, flags, characterSet, statusFlags, authPluginData, authPluginName);
+    }
+
+    /** The greeting given by a {@value #HANDSHAKE_V10} entry, if there is one. */
+    static Optional<MysqlGreeting> handshakeV10(Capabilities capabilities) {
+        return capabilities
+                .find(HANDSHAKE_V10)
+                .map(e -> e.substring(HANDSHAKE_V10.length()).strip())
+                .map(hex -> {
+                    try {
+                        return parse(HexFormat.of().parseHex(hex));
+                    } catch (MysqlPacket.Malformed | IllegalArgumentException e) {
+                        throw new IllegalArgumentException(
+                                "the " + HANDSHAKE_V10 + " entry is not a HandshakeV10 payload in hex: "
+                                        + e.getMessage(),
+                                e);
+                    }
+                });
     }
 
     /**

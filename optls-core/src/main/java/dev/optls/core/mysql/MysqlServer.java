@@ -13,6 +13,7 @@ import dev.optls.core.Step;
 import dev.optls.core.internal.BaseNegotiation;
 import java.nio.ByteBuffer;
 import java.util.HexFormat;
+import java.util.Optional;
 import java.util.random.RandomGenerator;
 
 /**
@@ -40,6 +41,12 @@ import java.util.random.RandomGenerator;
  * scramble that way (fresh per connection) or read it from {@code before()} of the {@code UPGRADED}
  * result: the server built by {@code afterUpgrade()} cannot know a scramble chosen at random by the
  * plaintext one.
+ *
+ * <p>A {@code handshake-v10 <hex>} entry ({@link #greetingEntry(MysqlGreeting)}) replaces all of that: the
+ * server greets with that payload as it is (server version, connection id, flags, character set, status,
+ * scramble and plugin), only {@code CLIENT_SSL} set or cleared as above. A gateway in front of a
+ * plaintext MySQL server greets this way with the backend's own greeting, so that the client's
+ * HandshakeResponse41 answers the backend's scramble.
  */
 public final class MysqlServer extends BaseNegotiation {
     /** Flags every greeting carries: 4.1 protocol and authentication, plugins, transactions. */
@@ -95,6 +102,12 @@ public final class MysqlServer extends BaseNegotiation {
     }
 
     private static MysqlGreeting greeting(ServerOptions options, RandomGenerator random) {
+        Optional<MysqlGreeting> given = MysqlGreeting.handshakeV10(options.plaintextCapabilities());
+        if (given.isPresent()) {
+            // Another server's greeting (a gateway's backend): only the dialect's CLIENT_SSL rule applies.
+            long flags = given.get().capabilities() & ~MysqlFlags.CLIENT_SSL;
+            return given.get().withCapabilities(options.upgradeOffered() ? flags | MysqlFlags.CLIENT_SSL : flags);
+        }
         Capabilities advertised = options.advertised();
         long flags = BASE_FLAGS;
         for (String entry : advertised.entries()) {
@@ -314,6 +327,14 @@ public final class MysqlServer extends BaseNegotiation {
                 options.tlsActive() ? Capabilities.NONE : sent,
                 options.tlsActive() ? sent : Capabilities.NONE,
                 remaining);
+    }
+
+    /**
+     * A {@code handshake-v10 <hex>} entry for {@link ServerOptions#plaintextCapabilities()}: the server
+     * greets with {@code greeting} (its {@code CLIENT_SSL} flag set only while the upgrade is offered).
+     */
+    public static String greetingEntry(MysqlGreeting greeting) {
+        return MysqlGreeting.HANDSHAKE_V10 + " " + HexFormat.of().formatHex(greeting.encode());
     }
 
     /** The scramble as an {@code auth-plugin-data} entry for {@link ServerOptions} capabilities. */

@@ -259,6 +259,39 @@ class MysqlServerTest {
                 .isEqualTo("failed MALFORMED");
     }
 
+    /** A gateway greets with its backend's greeting: the same bytes, CLIENT_SSL added while TLS is offered. */
+    @Test
+    void handshakeV10EntryGreetsWithAnotherServersGreeting() {
+        MysqlGreeting backend =
+                MysqlGreeting.decode(Arrays.copyOfRange(Wire.MARIADB_WITHOUT_TLS, 4, Wire.MARIADB_WITHOUT_TLS.length));
+        ServerOptions relaying = ServerOptions.offering("db.test", Capabilities.of(MysqlServer.greetingEntry(backend)))
+                .withGreeting(backend.serverVersion())
+                .withTlsRequired(true);
+        Replay.Run run = replay(
+                relaying, segment(NOTHING, Wire.sslRequestWithFlags(1, Wire.CLIENT_TLS)), segment(NOTHING, NOTHING));
+        assertThat(run.outcome()).isEqualTo("completed UPGRADED");
+        // Byte for byte what MariaDB itself sends with a certificate: connection id, scramble, MariaDB's
+        // extended capabilities (no CLIENT_MYSQL), character set and status all kept.
+        assertThat(run.written().get(0)).isEqualTo(Wire.MARIADB_WITH_TLS);
+        // Without TLS to offer, the backend's greeting goes out as it came.
+        ServerOptions plain = ServerOptions.withoutTls(
+                "db.test",
+                Capabilities.of(MysqlServer.greetingEntry(
+                        backend.withCapabilities(backend.capabilities() | MysqlFlags.CLIENT_SSL))));
+        assertThat(replay(plain, segment(NOTHING, NOTHING)).written().get(0)).isEqualTo(Wire.MARIADB_WITHOUT_TLS);
+    }
+
+    @Test
+    void handshakeV10EntryThatIsNoGreetingIsACallerBug() {
+        assertThatThrownBy(() -> MysqlGreeting.decode(new byte[] {9, 0}))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("HandshakeV10");
+        ServerOptions bad = ServerOptions.offering("db.test", Capabilities.of(MysqlGreeting.HANDSHAKE_V10 + " 0a00"));
+        assertThatThrownBy(() -> new MysqlServer(bad))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("handshake-v10 entry is not a HandshakeV10 payload");
+    }
+
     @Test
     void eofInTheMiddleOfAPacket() {
         byte[] half = Arrays.copyOf(Wire.sslRequestWithFlags(1, Wire.CLIENT_TLS), 20);

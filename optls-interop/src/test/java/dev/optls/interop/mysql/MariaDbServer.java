@@ -16,10 +16,10 @@ import java.util.List;
  * started as root with {@code --user=mysql}, as Debian's {@code mariadb-server} package installs it. Root logs
  * in without a password over the unix socket only; {@link #sql(String)} runs statements that way.
  */
-final class MariaDbServer implements AutoCloseable {
+public final class MariaDbServer implements AutoCloseable {
 
     /** How the server treats TLS. */
-    enum Tls {
+    public enum Tls {
         /** Certificate configured: the greeting offers CLIENT_SSL, plaintext logins are allowed. */
         OFFERED,
         /** Certificate configured and {@code --require-secure-transport=ON}. */
@@ -29,13 +29,13 @@ final class MariaDbServer implements AutoCloseable {
     }
 
     /** A user that may log in from 127.0.0.1 with or without TLS. */
-    static final String USER = "optls";
+    public static final String USER = "optls";
 
     /** A user that must use TLS ({@code REQUIRE SSL}). */
-    static final String TLS_USER = "optls_tls";
+    public static final String TLS_USER = "optls_tls";
 
     /** The password of both users (mysql_native_password). */
-    static final String PASSWORD = "optls-secret";
+    public static final String PASSWORD = "optls-secret";
 
     private final Peers.PeerDirectory dir;
     private final Path run;
@@ -57,7 +57,7 @@ final class MariaDbServer implements AutoCloseable {
      * @param credential the server certificate (ignored for {@link Tls#NONE})
      * @param caPem the CA file the server announces
      */
-    static MariaDbServer start(Tls tls, Credential credential, Path caPem) {
+    public static MariaDbServer start(Tls tls, Credential credential, Path caPem) {
         Peers.requireRoot();
         Peers.requireCommand("mariadbd", "mariadb-server");
         Peers.requireCommand("mariadb-install-db", "mariadb-server");
@@ -139,17 +139,17 @@ final class MariaDbServer implements AutoCloseable {
     }
 
     /** The TCP port on 127.0.0.1. */
-    int port() {
+    public int port() {
         return port;
     }
 
     /** How this server treats TLS. */
-    Tls tls() {
+    public Tls tls() {
         return tls;
     }
 
     /** Runs SQL as root over the unix socket; returns the tab-separated output without column names. */
-    String sql(String statements) {
+    public String sql(String statements) {
         return Peers.run(
                         Duration.ofSeconds(20),
                         null,
@@ -169,19 +169,19 @@ final class MariaDbServer implements AutoCloseable {
     }
 
     /** A global status counter, e.g. {@code Ssl_accepts}. */
-    long status(String name) {
+    public long status(String name) {
         String line = sql("SHOW GLOBAL STATUS LIKE '" + name + "'");
         String[] parts = line.split("\\s+");
         return Long.parseLong(parts[parts.length - 1]);
     }
 
     /** The server's error log so far. */
-    String errorLog() {
+    public String errorLog() {
         return Peers.readIfExists(run.resolve("err.log"));
     }
 
     /** {@code mariadbd --version}. */
-    static String version() {
+    public static String version() {
         return Peers.run(Duration.ofSeconds(10), "mariadbd", "--version")
                 .orThrow()
                 .output()

@@ -200,6 +200,12 @@ final class GatewayCommand implements Callable<Integer> {
         }
 
         @Override
+        public void ftpRefused(Route route, SocketAddress client, String reason, String detail) {
+            line("event=ftp-refused route=" + route.name() + " client=" + client + " reason=" + reason + " detail="
+                    + quoted(detail));
+        }
+
+        @Override
         public void closed(Route route, SocketAddress client, Gateway.Closed session) {
             line("event=closed route=" + route.name() + " client=" + client + " duration_ms="
                     + session.duration().toMillis() + " bytes_from_client=" + session.bytesFromClient()

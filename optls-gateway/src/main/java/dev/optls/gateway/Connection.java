@@ -6,6 +6,7 @@ import dev.optls.core.ClientOptions;
 import dev.optls.core.Failure;
 import dev.optls.core.FailureKind;
 import dev.optls.core.Phase;
+import dev.optls.core.Protocol;
 import dev.optls.core.Result;
 import dev.optls.core.ServerOptions;
 import dev.optls.gateway.internal.ProxyProtocol;
@@ -285,6 +286,13 @@ final class Connection {
 
     /** TLS is up on the client side: relay both ways once the backend is ready. */
     private void relay(ChannelHandlerContext ctx, TlsSessionInfo tls) {
+        if (route.protocol() == Protocol.FTP) {
+            // The control connection command by command, and its passive data connections (RFC 4217).
+            reported = true;
+            events.relaying(route, client.remoteAddress(), tls);
+            Relaying.relayFtp(route, transport, client, backendReady, events);
+            return;
+        }
         if (route.upstream().mode() == Route.ConnectTls.NONE) {
             reported = true;
             events.relaying(route, client.remoteAddress(), tls);

@@ -128,6 +128,11 @@ class FtpRouteTest {
     }
 
     private int start(Route.ListenTls listenTls, ServerEngines.Provider provider) throws IOException {
+        return start(listenTls, provider, Duration.ofSeconds(5));
+    }
+
+    private int start(Route.ListenTls listenTls, ServerEngines.Provider provider, Duration replyTimeout)
+            throws IOException {
         int backendPort = startBackend();
         Route route = new Route(
                 "ftp",
@@ -140,7 +145,7 @@ class FtpRouteTest {
                                 credential.chain(), credential.privateKey(), Protocol.FTP.alpn(), TlsProfile.modern()),
                         provider),
                 "localhost",
-                Duration.ofSeconds(5),
+                replyTimeout,
                 Duration.ofSeconds(5));
         gateway = Gateway.start(new GatewayConfig("test", List.of(route)), new Gateway.Events() {
             @Override
@@ -319,6 +324,23 @@ class FtpRouteTest {
             c.ftp().quit();
         }
         assertThat(refusedReasons).containsExactly(Reasons.FTP_DATA_FOREIGN);
+    }
+
+    /** The data port waits for its connection at most the reply timeout, then closes; the session goes on. */
+    @Test
+    void dataPortClosesWhenNoConnectionComes() throws Exception {
+        int port = start(Route.ListenTls.STARTTLS, ServerEngines.Provider.JDK, Duration.ofMillis(500));
+        try (Client c = connect(port, false)) {
+            c.ftp().login("anonymous", "x");
+            c.ftp().protectData();
+            int dataPort = epsv(c.ftp());
+            Thread.sleep(1500);
+            assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), dataPort).close())
+                    .isInstanceOf(IOException.class);
+            assertThat(c.ftp().command("PWD").code()).isEqualTo(257);
+            c.ftp().quit();
+        }
+        assertThat(refusedReasons).containsExactly(Reasons.FTP_DATA_TIMEOUT);
     }
 
     @Test

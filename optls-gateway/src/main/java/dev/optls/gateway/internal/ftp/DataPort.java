@@ -49,8 +49,11 @@ final class DataPort {
     private final Channel client;
     private final Channel backend;
     private final FtpRelay.Settings settings;
-    private final Relay.Meter fromClient;
-    private final Relay.Meter toClient;
+    private final Relay.Meter fromClientData;
+    private final Relay.Meter toClientData;
+    /** Bytes the data connections moved so far (both ways): an idle one is cut, a slow one is not. */
+    private long moved;
+
     private final List<Runnable> whenIdle = new ArrayList<>();
     private Channel listener;
     private ScheduledFuture<?> timer;
@@ -75,8 +78,24 @@ final class DataPort {
         this.client = client;
         this.backend = backend;
         this.settings = settings;
-        this.fromClient = fromClient;
-        this.toClient = toClient;
+        this.fromClientData = counting(fromClient);
+        this.toClientData = counting(toClient);
+    }
+
+    /** Passes counts on to {@code meter} (the session's traffic) and notes the data connection's progress. */
+    private Relay.Meter counting(Relay.Meter meter) {
+        return new Relay.Meter() {
+            @Override
+            public void started() {
+                meter.started();
+            }
+
+            @Override
+            public void relayed(int bytes) {
+                moved += bytes;
+                meter.relayed(bytes);
+            }
+        };
     }
 
     /**
@@ -131,6 +150,11 @@ final class DataPort {
     private void accepted(Channel ch, int backendPort) {
         InetAddress from = ((InetSocketAddress) ch.remoteAddress()).getAddress();
         InetAddress expected = ((InetSocketAddress) client.remoteAddress()).getAddress();
+        if (listener == null || ch.parent() != listener) {
+            // Accepted by a listener that was closed meanwhile (a newer PASV, or the timeout).
+            ch.close();
+            return;
+        }
         if (clientData != null || !from.equals(expected)) {
             relay.refused(
                     Reasons.FTP_DATA_FOREIGN,
@@ -156,6 +180,20 @@ final class DataPort {
                                 settings.tls(), settings.handshakeTimeout().toMillis()),
                         handshake);
         ch.read();
+        // The SslHandler times the handshake once a ClientHello came; this covers a client that sends none.
+        long handshakeMillis = settings.handshakeTimeout().toMillis();
+        client.eventLoop()
+                .schedule(
+                        () -> {
+                            if (clientData == ch && !clientReady && ch.isOpen()) {
+                                refuse(
+                                        Reasons.FTP_DATA_HANDSHAKE,
+                                        "no TLS handshake on the data connection within " + handshakeMillis + " ms",
+                                        "522 TLS negotiation on the data connection failed");
+                            }
+                        },
+                        handshakeMillis,
+                        TimeUnit.MILLISECONDS);
         ChannelFuture connect = new Bootstrap()
                 .group(client.eventLoop())
                 .channel(settings.transport().channel())
@@ -192,7 +230,7 @@ final class DataPort {
         // side closes after it.
         Channel cd = clientData;
         for (ByteBuf b : held) {
-            toClient.relayed(b.readableBytes());
+            toClientData.relayed(b.readableBytes());
             cd.write(b);
         }
         held.clear();
@@ -203,8 +241,8 @@ final class DataPort {
             return;
         }
         backendData.pipeline().remove(BackendHold.class);
-        backendData.pipeline().addLast(new Relay(client.eventLoop().newSucceededFuture(cd), toClient));
-        cd.pipeline().addLast(new Relay(client.eventLoop().newSucceededFuture(backendData), fromClient));
+        backendData.pipeline().addLast(new Relay(client.eventLoop().newSucceededFuture(cd), toClientData));
+        cd.pipeline().addLast(new Relay(client.eventLoop().newSucceededFuture(backendData), fromClientData));
         handshake.release();
     }
 
@@ -348,25 +386,35 @@ final class DataPort {
         return clientData != null && clientData.isOpen();
     }
 
-    /** Runs {@code action} once no data connection is open (at once if none is). */
+    /**
+     * Runs {@code action} once no data connection is open (at once if none is). A data connection that moves
+     * no byte for the reply timeout meanwhile is closed (both sides), so the reply is never held forever; a
+     * slow one that makes progress is not.
+     */
     void whenIdle(Runnable action) {
         if (!busy()) {
             action.run();
             return;
         }
         whenIdle.add(action);
-        // The reply waits for the data connection at most the reply timeout; then both are closed.
-        long millis = settings.replyTimeout().toMillis();
-        Channel mine = clientData;
+        watch(clientData, moved);
+    }
+
+    private void watch(Channel data, long movedBefore) {
         client.eventLoop()
                 .schedule(
                         () -> {
-                            if (clientData == mine && busy()) {
+                            if (clientData != data || !busy()) {
+                                return;
+                            }
+                            if (moved == movedBefore) {
                                 closeChannel(backendData);
                                 closeChannel(clientData);
+                            } else {
+                                watch(data, moved);
                             }
                         },
-                        millis,
+                        settings.replyTimeout().toMillis(),
                         TimeUnit.MILLISECONDS);
     }
 

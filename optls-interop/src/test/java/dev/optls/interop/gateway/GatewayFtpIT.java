@@ -238,6 +238,40 @@ class GatewayFtpIT {
         assertThat(ftpRefusalsSince(before)).as(why).isEmpty();
     }
 
+    @Test
+    void openSslStartTlsFtpVerifiesTheGatewayAndLogsIn() {
+        Peers.requireCommand("openssl", "openssl");
+        Peers.CommandResult r = Peers.run(
+                Duration.ofSeconds(20),
+                "USER anonymous\nPASS x\nPBSZ 0\nPROT P\nPWD\nQUIT\n",
+                List.of(
+                        "openssl",
+                        "s_client",
+                        "-starttls",
+                        "ftp",
+                        "-connect",
+                        Peers.LOOPBACK + ":" + ftpPort,
+                        "-CAfile",
+                        ca.toString(),
+                        "-verify_return_error",
+                        "-verify_ip",
+                        Peers.LOOPBACK,
+                        "-crlf",
+                        "-ign_eof",
+                        "-brief"));
+        String why = why("openssl s_client -starttls ftp", r);
+        assertThat(r.exitCode()).as(why).isZero();
+        // PBSZ/PROT answered by the gateway; USER, PASS, PWD and QUIT by vsftpd, over TLS.
+        assertThat(r.output())
+                .as(why)
+                .contains("Verification: OK")
+                .contains("230 Login successful.")
+                .contains("200 PBSZ=0")
+                .contains("200 PROT now Private")
+                .contains("257 \"/\"")
+                .contains("221 Goodbye.");
+    }
+
     /** curl --ftp-ssl-control protects the login only and asks for clear data (PROT C): refused (534). */
     @Test
     void clearDataIsRefused() {

@@ -37,9 +37,9 @@ import picocli.CommandLine.Option;
             "Configuration (TOML), one [[route]] table per listener:",
             "  [[route]]",
             "  name = \"submission\"",
-            "  protocol = \"submission\"     # smtp submission lmtp imap pop3 nntp sieve irc ldap postgres xmpp",
+            "  protocol = \"submission\"     # smtp submission lmtp imap pop3 nntp sieve irc ldap postgres mysql xmpp ftp",
             "  listen = \"0.0.0.0:587\"",
-            "  listen-tls = \"starttls\"     # or \"implicit\" (465, 993, 995, 563, 636, 6697), or \"none\"",
+            "  listen-tls = \"starttls\"     # or \"implicit\" (465, 993, 995, 563, 636, 6697, 990), or \"none\"",
             "  connect = \"127.0.0.1:10587\" # the backend",
             "  connect-tls = \"none\"        # or \"starttls\" / \"implicit\": TLS from the gateway to the backend",
             "                               # (smtp submission lmtp imap pop3 nntp); needs listen-tls or connect-tls",
@@ -216,6 +216,12 @@ final class GatewayCommand implements Callable<Integer> {
                     + " kind=" + failure.kind().wireName()
                     + " blame=" + failure.blame().name().toLowerCase(java.util.Locale.ROOT) + " detail="
                     + quoted(failure.detail()));
+        }
+
+        @Override
+        public void ftpRefused(Route route, SocketAddress client, String reason, String detail) {
+            line("event=ftp-refused route=" + route.name() + " client=" + client + " reason=" + reason + " detail="
+                    + quoted(detail));
         }
 
         @Override

@@ -159,9 +159,13 @@ class GatewayCommandTest {
         log.closed(route, client, new Gateway.Closed(Duration.ofMillis(1500), 7, 23, Optional.of(Reasons.DRAIN_CUT)));
         log.closed(route, client, new Gateway.Closed(Duration.ofMillis(20), 1, 2, Optional.empty()));
         log.reloadFailed(route, Path.of("/etc/optls/mail.crt"), "no certificate in the \"PEM\" file");
+        log.ftpRefused(route, client, Reasons.FTP_PROT_CLEAR, "PROT C refused: the \"route\" protects data");
 
         List<String> lines = text.toString().lines().toList();
-        assertThat(lines).hasSize(5).allSatisfy(l -> assertThat(l).startsWith("time="));
+        assertThat(lines).hasSize(6).allSatisfy(l -> assertThat(l).startsWith("time="));
+        assertThat(lines.get(5))
+                .endsWith("event=ftp-refused route=imap client=/127.0.0.1:40000 reason=ftp-prot-clear "
+                        + "detail=\"PROT C refused: the 'route' protects data\"");
         assertThat(lines.get(0))
                 .contains(
                         "event=refused route=imap client=/127.0.0.1:40000 reason=connection-limit kind=limit-exceeded")

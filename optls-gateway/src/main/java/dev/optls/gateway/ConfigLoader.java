@@ -363,6 +363,9 @@ public final class ConfigLoader {
         Duration reply = duration(node, name, "reply-timeout").orElse(DEFAULT_REPLY);
         Duration handshake = duration(node, name, "handshake-timeout").orElse(DEFAULT_HANDSHAKE);
         protocol.ifPresent(p -> connectTls.ifPresent(c -> supported(name, p, listenTls, c)));
+        if (protocol.orElse(null) == Protocol.FTP) {
+            ftp(node, name);
+        }
         Optional<CertificateSelector> tls =
                 listenTls == ListenTls.NONE ? Optional.empty() : certificates(node, name, protocol);
         if (listenTls == ListenTls.NONE) {
@@ -398,6 +401,27 @@ public final class ConfigLoader {
                 handshake,
                 upstream.get(),
                 tls.orElse(null)));
+    }
+
+    /**
+     * FTP routes carry data connections besides the control connection: the client connects to the gateway's
+     * own passive ports (the 227/229 replies name the gateway's address), and the gateway to the backend's.
+     */
+    private void ftp(JsonNode node, String name) {
+        if (node.path("accept-proxy-protocol").asBoolean(false)) {
+            problem(
+                    where(name, "accept-proxy-protocol"),
+                    "an ftp route cannot sit behind a PROXY-protocol load balancer: the client's data connections "
+                            + "go to the gateway's own passive ports, not through the load balancer",
+                    "remove accept-proxy-protocol from the ftp route (let the load balancer pass TCP through)");
+        }
+        if (node.has("proxy-protocol")) {
+            problem(
+                    where(name, "proxy-protocol"),
+                    "an FTP backend would compare the client address in the header with its data connections, "
+                            + "which come from the gateway, and refuse them",
+                    "remove proxy-protocol from the ftp route");
+        }
     }
 
     private void supported(String name, Protocol protocol, ListenTls listenTls, ConnectTls connectTls) {

@@ -6,6 +6,7 @@ import dev.optls.core.ClientOptions;
 import dev.optls.core.Failure;
 import dev.optls.core.FailureKind;
 import dev.optls.core.Phase;
+import dev.optls.core.Protocol;
 import dev.optls.core.Result;
 import dev.optls.core.ServerOptions;
 import dev.optls.gateway.internal.Buffers;
@@ -300,6 +301,13 @@ final class Connection {
 
     /** TLS is up on the client side: relay both ways once the backend is ready. */
     private void relay(ChannelHandlerContext ctx, TlsSessionInfo tls) {
+        if (route.protocol() == Protocol.FTP) {
+            // The control connection command by command, and its passive data connections (RFC 4217).
+            reported = true;
+            events.relaying(route, client.remoteAddress(), tls);
+            Relaying.relayFtp(route, transport, client, backendReady, events);
+            return;
+        }
         // The backend (termination) or the upstream's TLS (translation) may still be under way, or have failed.
         // The relay holds what the client sends meanwhile; if the backend is down or the upstream's TLS
         // failed, the client gets the protocol's temporary failure over its TLS, where it waits for a reply

@@ -74,6 +74,12 @@ public final class Gateway implements AutoCloseable {
          */
         default void refused(Route route, SocketAddress client, Failure failure) {}
 
+        /**
+         * FTP routes: the gateway refused a command or a data connection of a relayed session (or closed its
+         * control connection); {@code reason} is one of the {@code Reasons.FTP_*} names.
+         */
+        default void ftpRefused(Route route, SocketAddress client, String reason, String detail) {}
+
         /** A relayed session (one that had {@link #relaying}) has ended. */
         default void closed(Route route, SocketAddress client, Closed session) {}
 

@@ -21,6 +21,12 @@ import dev.optls.core.Phase;
  *   <li>{@code client-timeout} (no command before the reply timeout), otherwise {@code client-} and the
  *       failure kind's wire name ({@code client-unexpected-eof}, {@code client-too-many-errors}…).
  * </ul>
+ *
+ * <p>FTP routes also refuse single commands and data connections while the control session goes on
+ * ({@link Gateway.Events#ftpRefused}): {@value #FTP_PROT_CLEAR}, {@value #FTP_DATA_UNPROTECTED},
+ * {@value #FTP_ACTIVE_MODE}, {@value #FTP_DATA_FOREIGN}, {@value #FTP_DATA_TIMEOUT}, {@value
+ * #FTP_DATA_HANDSHAKE}, {@value #FTP_DATA_NOT_RESUMED}, {@value #FTP_DATA_BACKEND}; and close the control
+ * connection with {@value #FTP_COMMAND_TOO_LONG} or {@value #FTP_BACKEND_REPLY}.
  */
 public final class Reasons {
     /** Over a connection limit. */
@@ -31,6 +37,26 @@ public final class Reasons {
     public static final String DRAIN_CUT = "drain-cut";
     /** A binary protocol's command before TLS. */
     public static final String PLAINTEXT_COMMAND = "plaintext-command";
+    /** FTP: {@code PROT C} (or S, E) refused: the route protects every data connection (RFC 4217 §9: 534). */
+    public static final String FTP_PROT_CLEAR = "ftp-prot-clear";
+    /** FTP: PASV/EPSV before {@code PROT P}: the data connection would be clear text (521). */
+    public static final String FTP_DATA_UNPROTECTED = "ftp-data-unprotected";
+    /** FTP: PORT/EPRT refused: the gateway relays passive data connections only (502). */
+    public static final String FTP_ACTIVE_MODE = "ftp-active-mode";
+    /** FTP: a data connection from another address than the control connection's client, closed. */
+    public static final String FTP_DATA_FOREIGN = "ftp-data-foreign-address";
+    /** FTP: no data connection came to the gateway's passive port in time. */
+    public static final String FTP_DATA_TIMEOUT = "ftp-data-timeout";
+    /** FTP: the data connection's TLS handshake failed (522). */
+    public static final String FTP_DATA_HANDSHAKE = "ftp-data-handshake-failed";
+    /** FTP: the data connection's TLS did not resume the control connection's session (522). */
+    public static final String FTP_DATA_NOT_RESUMED = "ftp-data-not-resumed";
+    /** FTP: the backend's passive port could not be reached (or opened) for a data connection. */
+    public static final String FTP_DATA_BACKEND = "ftp-data-backend-down";
+    /** FTP: a client command over the line limit; the control connection is closed (500). */
+    public static final String FTP_COMMAND_TOO_LONG = "ftp-command-too-long";
+    /** FTP: the backend sent something that is not an FTP reply, or one over the limits; closed (421). */
+    public static final String FTP_BACKEND_REPLY = "ftp-backend-reply";
 
     private Reasons() {}
 

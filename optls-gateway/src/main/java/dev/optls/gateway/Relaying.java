@@ -1,8 +1,15 @@
 package dev.optls.gateway;
 
 import dev.optls.core.Command;
+import dev.optls.core.Limits;
 import dev.optls.core.Protocol;
+import dev.optls.gateway.internal.Traffic;
+import dev.optls.gateway.internal.ftp.FtpRelay;
+import dev.optls.netty.Transport;
 import dev.optls.tls.blocking.CommandHandler;
+import io.netty.channel.Channel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.Future;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -44,9 +51,6 @@ final class Relaying {
     /** Empty when supported; otherwise the reason. */
     static String whyNot(Protocol protocol) {
         return switch (protocol) {
-            case FTP ->
-                "its data connections need their own TLS termination and PASV/EPSV rewriting, which the gateway "
-                        + "does not do yet";
             default -> supportedSchemes().contains(protocol.scheme()) ? "" : "not implemented";
         };
     }
@@ -69,7 +73,9 @@ final class Relaying {
 
     private static Backend backendFor(Protocol protocol) {
         return switch (protocol) {
-            case SMTP, SUBMISSION, LMTP, IMAP, POP3, NNTP -> Backend.GREETING_THEN_CAPABILITIES;
+            // FTP: the core's FtpClient at level NONE reads the greeting and asks FEAT (RFC 2389), which the
+            // client asks again over TLS (RFC 2228 §3: AUTH resets the security state).
+            case SMTP, SUBMISSION, LMTP, IMAP, POP3, NNTP, FTP -> Backend.GREETING_THEN_CAPABILITIES;
             case SIEVE, LDAP, POSTGRES, IRC, XMPP, XMPP_SERVER -> Backend.RAW;
             case MYSQL -> Backend.GREETING_FIRST;
             default -> null;
@@ -104,6 +110,9 @@ final class Relaying {
                 "the client's login answers the scramble of the greeting it got, and a MySQL server reuses that "
                         + "scramble inside TLS; the gateway would have to give the client the upstream's greeting "
                         + "and renumber the login for an upstream that saw the gateway's own SSLRequest";
+            case FTP ->
+                "the gateway would have to run TLS on every data connection towards the upstream as well; it "
+                        + "terminates FTPS (listen-tls) towards a plaintext backend only";
             default -> whyNot(protocol).isEmpty() ? "not implemented" : whyNot(protocol);
         };
     }
@@ -227,6 +236,30 @@ final class Relaying {
         return out.array();
     }
 
+    /**
+     * FTP termination: relays the client's control connection (TLS up) to the plaintext backend through an
+     * {@link FtpRelay}, which answers PBSZ/PROT/CCC itself and carries the passive data connections (each
+     * TLS from the client, resuming the control connection's session, plaintext to the backend).
+     */
+    static void relayFtp(
+            Route route,
+            Transport transport,
+            SocketChannel client,
+            Future<Channel> backendReady,
+            Gateway.Events events) {
+        Traffic traffic = Traffic.of(client);
+        FtpRelay.start(
+                client,
+                backendReady,
+                new FtpRelay.Settings(
+                        route.tls(), Limits.DEFAULT, route.replyTimeout(), route.handshakeTimeout(), transport, true),
+                // Implicit TLS (990): the backend's greeting is the client's; after AUTH TLS the gateway read it.
+                route.listenTls() == Route.ListenTls.IMPLICIT,
+                traffic.fromClient(),
+                traffic.toClient(),
+                (reason, detail) -> events.ftpRefused(route, client.remoteAddress(), reason, detail));
+    }
+
     private static String printable(String text) {
         int end = text.indexOf('\n');
         String first = end < 0 ? text : text.substring(0, end);
@@ -248,6 +281,8 @@ final class Relaying {
             case SIEVE -> "NO \"" + c.verb() + " needs TLS: use STARTTLS first\"";
             case NNTP -> "483 " + c.verb() + " needs TLS: use STARTTLS first"; // RFC 4642 §2.2.2 / RFC 3977 §3.2.1
             case SMTP, SUBMISSION, LMTP -> "530 5.7.0 Must issue a STARTTLS command first"; // RFC 3207 §4
+            // RFC 4217 §4: a server that requires TLS refuses commands before AUTH TLS; RFC 959 530 "Not logged in".
+            case FTP -> "530 " + c.verb() + " needs TLS: use AUTH TLS first";
             default -> CommandHandler.HAND_OVER;
         };
     }

@@ -79,6 +79,11 @@ final class Session implements Gateway.Events {
         events.upstreamPlaintext(r, client, reason);
     }
 
+    @Override
+    public void ftpRefused(Route r, SocketAddress c, String reason, String detail) {
+        events.ftpRefused(r, client, reason, detail);
+    }
+
     /** The gateway's drain deadline passed with this connection still open; it is about to be closed. */
     void cut() {
         cut = true;

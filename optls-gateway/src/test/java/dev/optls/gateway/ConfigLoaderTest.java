@@ -336,4 +336,57 @@ class ConfigLoaderTest {
                 .hasMessageContaining("nope.toml")
                 .hasMessageContaining("--config");
     }
+
+    @Test
+    void ftpRoutesTerminateTlsButOriginateNothingAndTakeNoProxyHeaders() throws Exception {
+        GatewayConfig config = parse("""
+                [[route]]
+                name = "ftp"
+                protocol = "ftp"
+                listen = "127.0.0.1:10021"
+                connect = "127.0.0.1:21"
+                certificate = "mail.crt"
+                key = "mail.key"
+
+                [[route]]
+                name = "ftps"
+                protocol = "ftp"
+                listen-tls = "implicit"
+                listen = "127.0.0.1:10990"
+                connect = "127.0.0.1:21"
+                certificate = "mail.crt"
+                key = "mail.key"
+                """);
+        assertThat(config.routes()).extracting(Route::protocol).containsExactly(Protocol.FTP, Protocol.FTP);
+        assertThat(config.routes().get(1).listenTls()).isEqualTo(Route.ListenTls.IMPLICIT);
+
+        assertThat(problems("""
+                        [[route]]
+                        name = "up"
+                        protocol = "ftp"
+                        listen-tls = "none"
+                        listen = "127.0.0.1:10021"
+                        connect = "127.0.0.1:21"
+                        connect-tls = "starttls"
+                        """))
+                .anySatisfy(p -> assertThat(p)
+                        .contains("route \"up\" connect-tls: the gateway cannot originate TLS for ftp")
+                        .contains("data connection"));
+        assertThat(problems("""
+                        [[route]]
+                        name = "lb"
+                        protocol = "ftp"
+                        listen = "127.0.0.1:10021"
+                        connect = "127.0.0.1:21"
+                        certificate = "mail.crt"
+                        key = "mail.key"
+                        accept-proxy-protocol = true
+                        proxy-protocol = "v2"
+                        """))
+                .anySatisfy(p -> assertThat(p)
+                        .contains("route \"lb\" accept-proxy-protocol")
+                        .contains("passive ports"))
+                .anySatisfy(p ->
+                        assertThat(p).contains("route \"lb\" proxy-protocol").contains("refuse them"));
+    }
 }

@@ -19,20 +19,32 @@ import java.util.List;
  * force_anon_logins_ssl}, {@code force_anon_data_ssl}) and {@code require_ssl_reuse=YES}. {@code
  * maxTls12} caps OpenSSL at TLS 1.2 through {@code OPENSSL_CONF} (vsftpd 3.0.3 has no option for it).
  */
-final class VsftpdServer implements AutoCloseable {
-    static final byte[] HELLO = "hello from vsftpd\n".getBytes(StandardCharsets.US_ASCII);
+public final class VsftpdServer implements AutoCloseable {
+    /** The content of {@code /pub/hello.txt}. */
+    public static final byte[] HELLO = "hello from vsftpd\n".getBytes(StandardCharsets.US_ASCII);
+
+    /** The content of {@code /pub/big.bin}: 2 MiB and a few bytes, not a multiple of any buffer size. */
+    public static final byte[] BIG = big();
 
     private final Peers.PeerDirectory dir = Peers.tempDir("vsftpd");
     private final int port = Peers.freePort();
     private final Process process;
 
-    VsftpdServer(Credential credential, boolean tls, boolean maxTls12) {
+    /**
+     * Starts vsftpd.
+     *
+     * @param credential its certificate, when {@code tls}
+     * @param tls {@code ssl_enable=YES} (else vsftpd has no TLS at all and answers AUTH with 530)
+     * @param maxTls12 cap OpenSSL at TLS 1.2
+     */
+    public VsftpdServer(Credential credential, boolean tls, boolean maxTls12) {
         Peers.requireCommand("vsftpd", "vsftpd");
         Path d = dir.path();
         try {
             Path root = dir.mkdir("root");
             Path pub = Files.createDirectories(root.resolve("pub"));
             Files.write(pub.resolve("hello.txt"), HELLO);
+            Files.write(pub.resolve("big.bin"), BIG);
             Path empty = dir.mkdir("empty");
             StringBuilder conf = new StringBuilder()
                     .append("listen=YES\nlisten_ipv6=NO\nbackground=NO\n")
@@ -82,17 +94,26 @@ final class VsftpdServer implements AutoCloseable {
         }
     }
 
-    int port() {
+    private static byte[] big() {
+        byte[] b = new byte[2 * 1024 * 1024 + 7];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) (i * 31 + (i >> 13));
+        }
+        return b;
+    }
+
+    /** The control port on 127.0.0.1. */
+    public int port() {
         return port;
     }
 
     /** The server's protocol log (commands, replies, {@code SSL ... reused} lines). */
-    String log() {
+    public String log() {
         return Peers.readIfExists(dir.resolve("vsftpd.log"));
     }
 
     /** {@code vsftpd 3.0.3-13+b2} (vsftpd -v needs a terminal, so the Debian package version is used). */
-    static String version() {
+    public static String version() {
         return "vsftpd "
                 + Peers.run(Duration.ofSeconds(10), "dpkg-query", "-W", "-f=${Version}", "vsftpd")
                         .output()

@@ -96,7 +96,7 @@ public final class HttpsPolicyFetcher implements PolicyFetcher {
                 .GET()
                 .timeout(timeout)
                 .header("Accept", "text/plain")
-                // RFC 8461 §3.3: "HTTP caching [RFC7234] MUST NOT be used" — tell any cache on the way, too.
+                // RFC 8461 §3.3: no HTTP caching (RFC 7234) — tell any cache on the way, too.
                 .header("Cache-Control", "no-cache")
                 .build();
         BoundedBody handler = new BoundedBody(maxSize);
@@ -200,7 +200,7 @@ public final class HttpsPolicyFetcher implements PolicyFetcher {
         HttpClient.Builder http = HttpClient.newBuilder()
                 .sslContext(context)
                 .sslParameters(parameters)
-                // RFC 8461 §3.3: "Senders MUST NOT follow HTTP redirects".
+                // RFC 8461 §3.3: 3xx redirects must not be followed.
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(builder.connectTimeout);
@@ -233,8 +233,8 @@ public final class HttpsPolicyFetcher implements PolicyFetcher {
         }
 
         /**
-         * The time limit for the whole fetch, body included (60 s by default; RFC 8461 §3.3 suggests "a timeout of
-         * 60 seconds").
+         * The time limit for the whole fetch, body included (60 s by default; RFC 8461 §3.3 suggests a 60 s
+         * timeout).
          */
         public Builder timeout(Duration limit) {
             this.timeout = positive(limit, "timeout");

@@ -25,8 +25,8 @@ public record MxPattern(String domain, boolean wildcard) {
 
     /**
      * Parses a pattern as written in a policy; empty if it is not {@code ["*."] Domain} with A-labels (RFC 5321
-     * §4.1.2 {@code Domain}; RFC 8461 §3.2: "in the case of Internationalized Domain Names, ... MUST be in A-label
-     * form"). One trailing dot is tolerated.
+     * §4.1.2 {@code Domain}; RFC 8461 §3.2: internationalized names are given
+     * as A-labels). One trailing dot is tolerated.
      */
     public static Optional<MxPattern> parse(String text) {
         return problemWithPattern(text).isPresent() ? Optional.empty() : Optional.of(create(text));
@@ -58,7 +58,7 @@ public record MxPattern(String domain, boolean wildcard) {
         if (!wildcard) {
             return host.equals(domain);
         }
-        // RFC 8461 §4.1: the wildcard "matches only the left-most label" — exactly one label.
+        // RFC 8461 §4.1: the wildcard stands for exactly one whole left-most label.
         int dot = host.indexOf('.');
         return dot > 0 && host.substring(dot + 1).equals(domain);
     }

@@ -8,9 +8,9 @@ public enum StsFetchFailure {
     CONNECT(TlsRptResult.STS_POLICY_FETCH_ERROR),
     /** No complete response within the time limit (connect, headers or body). */
     TIMEOUT(TlsRptResult.STS_POLICY_FETCH_ERROR),
-    /** RFC 8461 §3.3: "senders MUST NOT follow HTTP redirects" — a 3xx is a failed fetch. */
+    /** RFC 8461 §3.3: 3xx redirects must not be followed — a 3xx is a failed fetch. */
     REDIRECT(TlsRptResult.STS_POLICY_FETCH_ERROR),
-    /** RFC 8461 §3.3: only "HTTP 200" is a valid response (404 means no policy is served). */
+    /** RFC 8461 §3.3: only HTTP 200 is a valid response (404: no policy is served). */
     HTTP_STATUS(TlsRptResult.STS_POLICY_FETCH_ERROR),
     /** The TLS handshake failed for a reason other than the certificate (no common protocol version or cipher). */
     TLS(TlsRptResult.STS_POLICY_FETCH_ERROR),

@@ -31,10 +31,10 @@ import java.util.Set;
  */
 public record StsPolicy(StsMode mode, List<MxPattern> mx, long maxAgeSeconds, String text) {
 
-    /** RFC 8461 §3.3: "a maximum size of 64 KB" (optls reads 64 KiB) — larger bodies are rejected, not truncated. */
+    /** RFC 8461 §3.3 suggests a 64 KB size limit (optls reads 64 KiB); larger bodies are rejected, not truncated. */
     public static final int MAX_SIZE = 64 * 1024;
 
-    /** RFC 8461 §3.2: {@code max_age} has a "maximum value of 31557600" seconds (one year). */
+    /** RFC 8461 §3.2: {@code max_age} is at most 31557600 seconds (one year). */
     public static final long MAX_MAX_AGE = 31_557_600L;
 
     /** Checks the values and copies the patterns. */
@@ -183,7 +183,7 @@ public record StsPolicy(StsMode mode, List<MxPattern> mx, long maxAgeSeconds, St
         if (maxAge == null) {
             return new StsPolicyParse.Invalid("the policy has no max_age field");
         }
-        // RFC 8461 §3.2: mx is "required at least once, except when mode is 'none'".
+        // RFC 8461 §3.2: mx is required at least once, except in mode none.
         if (mx.isEmpty() && mode != StsMode.NONE) {
             return new StsPolicyParse.Invalid("the policy has no mx field (required in mode " + mode.wireName() + ")");
         }

@@ -94,7 +94,7 @@ public record StsRecord(String id, List<Extension> extensions) {
         if (text.length() > MAX_LENGTH) {
             return invalid(text, "the record is longer than " + MAX_LENGTH + " characters");
         }
-        // RFC 8461 §3.1: "v=STSv1" is case-sensitive and MUST be the first field.
+        // RFC 8461 §3.1: the version field v=STSv1 comes first and is case-sensitive (%s in the ABNF).
         if (!text.startsWith(VERSION)) {
             return invalid(text, "the record does not begin with v=STSv1");
         }
@@ -172,7 +172,7 @@ public record StsRecord(String id, List<Extension> extensions) {
             pos = p;
         }
         if (id == null) {
-            // RFC 8461 §3.1: "id: ... (plain-text, required)".
+            // RFC 8461 §3.1: the id field is required.
             return invalid(text, "the record has no id field");
         }
         return new StsRecordOutcome.Valid(new StsRecord(id, extensions));

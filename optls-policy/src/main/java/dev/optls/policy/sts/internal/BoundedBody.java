@@ -54,7 +54,7 @@ public final class BoundedBody implements HttpResponse.BodyHandler<BoundedBody.R
     private Optional<Rejected> check(HttpResponse.ResponseInfo info) {
         int status = info.statusCode();
         if (status >= 300 && status < 400) {
-            // RFC 8461 §3.3: "senders MUST NOT follow HTTP redirects".
+            // RFC 8461 §3.3: 3xx redirects must not be followed.
             return Optional.of(new Rejected(
                     StsFetchFailure.REDIRECT,
                     "HTTP " + status + " redirect to "
@@ -62,7 +62,7 @@ public final class BoundedBody implements HttpResponse.BodyHandler<BoundedBody.R
                             + "; redirects are not followed (RFC 8461 §3.3)"));
         }
         if (status != 200) {
-            // RFC 8461 §3.3: "Senders MUST ... only consider a policy valid if it is served with HTTP 200".
+            // RFC 8461 §3.3: only an HTTP 200 response carries a policy.
             return Optional.of(new Rejected(StsFetchFailure.HTTP_STATUS, "HTTP " + status + " instead of 200"));
         }
         String type = info.headers().firstValue("Content-Type").orElse("");

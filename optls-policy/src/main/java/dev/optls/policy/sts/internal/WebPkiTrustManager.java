@@ -111,8 +111,8 @@ public final class WebPkiTrustManager extends X509ExtendedTrustManager {
         if (chain == null || chain.length == 0) {
             throw new WebPkiException(StsFetchFailure.CERTIFICATE_NOT_TRUSTED, "the server sent no certificate");
         }
-        // RFC 8461 §3.3: "the HTTPS server's certificate ... MUST be valid for the 'mta-sts' host", checked with PKIX
-        // (WebPKI), not DANE.
+        // RFC 8461 §3.3: the certificate must be valid for the mta-sts host and chain to a trusted root (PKIX, not
+        // DANE).
         Verification verification = anchors.verify(List.of(chain), ReferenceIdentity.of(host));
         if (!verification.chainValid()) {
             throw new WebPkiException(

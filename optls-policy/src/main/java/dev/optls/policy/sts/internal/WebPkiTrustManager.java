@@ -60,9 +60,10 @@ public final class WebPkiTrustManager extends X509ExtendedTrustManager {
         if (!(socket instanceof SSLSocket ssl)) {
             throw new CertificateException("an MTA-STS policy fetch needs a TLS connection");
         }
-        String peer =
-                ssl.getHandshakeSession() != null ? ssl.getHandshakeSession().getPeerHost() : null;
-        check(chain, expectedName(ssl.getSSLParameters(), peer));
+        // During a handshake (the only time JSSE calls this) the handshake session exists.
+        check(
+                chain,
+                expectedName(ssl.getSSLParameters(), ssl.getHandshakeSession().getPeerHost()));
     }
 
     @Override

@@ -48,6 +48,11 @@ public sealed interface StsDecision permits StsDecision.Apply, StsDecision.NoPol
         public StsMode mode() {
             return policy.policy().mode();
         }
+
+        /** Whether the policy lets mail go to {@code mxHost} (RFC 8461 §4.1: it matches an {@code mx} pattern). */
+        public boolean allows(String mxHost) {
+            return policy.policy().matches(mxHost);
+        }
     }
 
     /**

@@ -74,7 +74,8 @@ class MtaStsResolverTest {
 
         StsDecision.Apply apply = applied(decision, StsDecision.Basis.FETCHED);
         assertThat(apply.mode()).isEqualTo(StsMode.ENFORCE);
-        assertThat(apply.policy().policy().matches("mx1.example.test")).isTrue();
+        assertThat(apply.allows("mx1.example.test")).isTrue();
+        assertThat(apply.allows("mx1.elsewhere.test")).isFalse();
         assertThat(cache.get(DOMAIN)).hasValueSatisfying(c -> {
             assertThat(c.id()).isEqualTo("one");
             assertThat(c.fetchedAt()).isEqualTo(T0);

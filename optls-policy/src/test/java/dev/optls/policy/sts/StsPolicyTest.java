@@ -168,15 +168,22 @@ class StsPolicyTest {
 
     @Property
     void arbitraryBytesAreAValueNeverAnException(@ForAll @Size(max = 400) byte[] body) {
-        assertThat(StsPolicy.parse(body)).isNotNull();
+        StsPolicyParse result = StsPolicy.parse(body);
+
+        assertThat(result).isInstanceOfAny(StsPolicyParse.Parsed.class, StsPolicyParse.Invalid.class);
+        if (result instanceof StsPolicyParse.Parsed parsed) {
+            assertThat(StsPolicy.parse(parsed.policy().text())).isEqualTo(result);
+        }
     }
 
     @Property
     void fieldSoupIsAValueNeverAnException(@ForAll("soup") String text) {
         StsPolicyParse result = StsPolicy.parse(text);
 
+        assertThat(result).isInstanceOfAny(StsPolicyParse.Parsed.class, StsPolicyParse.Invalid.class);
         if (result instanceof StsPolicyParse.Parsed parsed) {
             StsPolicy p = parsed.policy();
+            assertThat(p.text()).isEqualTo(text);
             assertThat(p.maxAgeSeconds()).isBetween(0L, StsPolicy.MAX_MAX_AGE);
             assertThat(p.mode() == StsMode.NONE || !p.mx().isEmpty()).isTrue();
         }

@@ -11,10 +11,16 @@
  *   <li>{@link dev.optls.policy.dane} — DANE for SMTP (RFC 7672, RFC 7671, RFC 6698): TLSA records, the usable-set
  *       rules, certificate matching (DANE-EE, DANE-TA with name checks) and the lookup rules per MX host (secure MX,
  *       secure addresses, TLSA base domain with CNAME expansion, failures make the host unusable).
+ *   <li>{@link dev.optls.policy.sts} — MTA-STS (RFC 8461): the {@code _mta-sts} TXT record, the policy file and MX
+ *       matching, the HTTPS fetch with its RFC 8461 §3.3 rules (PKIX for {@code mta-sts.<domain>}, 200 only, no
+ *       redirects, {@code text/plain}, 64 KiB, time limits), and the cache rules (same id → cache, new id → fetch, a
+ *       valid cached policy survives a failed fetch or a missing record, mode {@code none} → no policy) over a
+ *       {@code PolicyCache} (in memory for now).
+ *   <li>{@link dev.optls.policy.rpt} — the TLS-RPT (RFC 8460) result types failures map to.
  * </ul>
  *
- * <p>Next: MTA-STS (RFC 8461) fetch, parse and cache; TLS-RPT (RFC 8460) aggregation and delivery; the policy
- * engine that combines DANE, MTA-STS and local policy per destination (DANE wins); the Postfix socketmap service
- * and the CLI.
+ * <p>Next: persistent (SQLite) and shared (Redis) MTA-STS caches, proactive refresh and fetch back-off; TLS-RPT
+ * (RFC 8460) records, aggregation and delivery; the policy engine that combines DANE, MTA-STS and local policy per
+ * destination (DANE wins); the Postfix socketmap service and the CLI.
  */
 package dev.optls.policy;

@@ -145,25 +145,7 @@ final class Connection {
                         route.replyTimeout().toMillis(),
                         route.handshakeTimeout().toMillis())
                 : new ChannelInboundHandlerAdapter();
-        if (proxyHeader.isPresent()) {
-            handler = ProxyProtocol.sendingHeader(
-                    ProxyProtocol.header(
-                            proxyHeader.get() == GatewayConfig.ProxyHeader.V1
-                                    ? ProxyProtocol.Version.V1
-                                    : ProxyProtocol.Version.V2,
-                            realClient,
-                            client.localAddress()),
-                    handler);
-        }
-        ChannelFuture connect = Buffers.apply(new Bootstrap())
-                .group(client.eventLoop())
-                .channel(transport.channel())
-                .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
-                        route.replyTimeout().toMillis())
-                .handler(handler)
-                .connect(route.connect().host(), route.connect().port());
+        ChannelFuture connect = openBackend(route, client, transport, realClient, proxyHeader, handler);
         backend = connect.channel();
         connect.addListener(f -> {
             if (!f.isSuccess() && !client.isActive()) {
@@ -171,21 +153,58 @@ final class Connection {
                 // end is what gets reported, not a backend that is down.
                 backendReady.tryFailure(f.cause());
             } else if (!f.isSuccess()) {
-                backendFailed(new Failure(
-                        Blame.NETWORK,
-                        FailureKind.CONNECT_FAILED,
-                        Phase.CONNECT,
-                        "cannot connect to the backend " + route.connect() + ": "
-                                + Objects.requireNonNullElse(
-                                        f.cause().getMessage(),
-                                        f.cause().getClass().getSimpleName()),
-                        true));
+                backendFailed(connectFailed(route, f.cause()));
             } else if (!negotiate) {
                 backendReady.trySuccess(backend);
             }
         });
         preamble.addListener(f -> upstreamNegotiated(preamble.getNow()));
         client.closeFuture().addListener(f -> Relay.closeOnFlush(backend));
+    }
+
+    /**
+     * Opens {@code route}'s backend connection for {@code client} on the client's event loop, with the
+     * gateway's buffers and reads off; where the route sends a PROXY header, it goes first and {@code handler}
+     * sees the connection after it.
+     */
+    static ChannelFuture openBackend(
+            Route route,
+            SocketChannel client,
+            Transport transport,
+            InetSocketAddress realClient,
+            Optional<GatewayConfig.ProxyHeader> proxyHeader,
+            ChannelHandler handler) {
+        ChannelHandler first = proxyHeader
+                .map(version -> ProxyProtocol.sendingHeader(
+                        ProxyProtocol.header(
+                                version == GatewayConfig.ProxyHeader.V1
+                                        ? ProxyProtocol.Version.V1
+                                        : ProxyProtocol.Version.V2,
+                                realClient,
+                                client.localAddress()),
+                        handler))
+                .orElse(handler);
+        return Buffers.apply(new Bootstrap())
+                .group(client.eventLoop())
+                .channel(transport.channel())
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                        route.replyTimeout().toMillis())
+                .handler(first)
+                .connect(route.connect().host(), route.connect().port());
+    }
+
+    /** The failure of a backend connection that could not be opened. */
+    static Failure connectFailed(Route route, Throwable cause) {
+        return new Failure(
+                Blame.NETWORK,
+                FailureKind.CONNECT_FAILED,
+                Phase.CONNECT,
+                "cannot connect to the backend " + route.connect() + ": "
+                        + Objects.requireNonNullElse(
+                                cause.getMessage(), cause.getClass().getSimpleName()),
+                true);
     }
 
     private void upstreamNegotiated(ClientOutcome outcome) {

@@ -10,7 +10,6 @@ import dev.optls.core.Result;
 import dev.optls.core.ServerOptions;
 import dev.optls.core.mysql.MysqlGreeting;
 import dev.optls.core.mysql.MysqlServer;
-import dev.optls.gateway.internal.ProxyProtocol;
 import dev.optls.gateway.internal.Relay;
 import dev.optls.gateway.internal.Traffic;
 import dev.optls.gateway.internal.mysql.BackendGreeting;
@@ -19,14 +18,12 @@ import dev.optls.gateway.internal.mysql.PhaseRewriter;
 import dev.optls.netty.StartTlsServerHandler;
 import dev.optls.netty.Transport;
 import dev.optls.tls.TlsSessionInfo;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.SocketChannel;
 import java.net.InetSocketAddress;
 import java.util.Optional;
@@ -80,35 +77,11 @@ final class MysqlConnection {
     void start() {
         ChannelHandler handler = new BackendGreeting(
                 route.replyTimeout().toMillis(), route.connect().toString(), this::backendGreeted);
-        if (proxyHeader.isPresent()) {
-            handler = ProxyProtocol.sendingHeader(
-                    ProxyProtocol.header(
-                            proxyHeader.get() == GatewayConfig.ProxyHeader.V1
-                                    ? ProxyProtocol.Version.V1
-                                    : ProxyProtocol.Version.V2,
-                            realClient,
-                            client.localAddress()),
-                    handler);
-        }
-        ChannelFuture connect = new Bootstrap()
-                .group(client.eventLoop())
-                .channel(transport.channel())
-                .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
-                        route.replyTimeout().toMillis())
-                .handler(handler)
-                .connect(route.connect().host(), route.connect().port());
+        ChannelFuture connect = Connection.openBackend(route, client, transport, realClient, proxyHeader, handler);
         backend = connect.channel();
         connect.addListener(f -> {
             if (!f.isSuccess()) {
-                refuse(new Failure(
-                        Blame.NETWORK,
-                        FailureKind.CONNECT_FAILED,
-                        Phase.CONNECT,
-                        "cannot connect to the backend " + route.connect() + ": "
-                                + f.cause().getMessage(),
-                        true));
+                refuse(Connection.connectFailed(route, f.cause()));
             }
         });
         client.closeFuture().addListener(f -> {

@@ -176,7 +176,7 @@ class RedisPolicyCacheTest {
                         RedisSettings.of(TestRedis.HOST, redis.port()).withPassword("wrong")))
                 .isInstanceOf(PolicyCacheException.class)
                 .hasMessageContaining(TestRedis.HOST + ":" + redis.port())
-                .hasMessageContaining("password");
+                .hasMessageContaining("WRONGPASS");
         int closed = TestRedis.freePort();
         assertThatThrownBy(() -> RedisPolicyCache.connect(RedisSettings.of(TestRedis.HOST, closed)
                         .withTimeouts(Duration.ofMillis(500), Duration.ofMillis(500))))

@@ -18,6 +18,7 @@ PACKAGES="$PACKAGES vsftpd lftp libhiredis0.14 libmemcached11 libmemcachedutil2 
 PACKAGES="$PACKAGES fetchmail"
 PACKAGES="$PACKAGES bind9 bind9-utils"
 PACKAGES="$PACKAGES haproxy"
+PACKAGES="$PACKAGES redis-server"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

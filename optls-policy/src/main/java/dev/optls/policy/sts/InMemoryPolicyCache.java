@@ -2,6 +2,7 @@ package dev.optls.policy.sts;
 
 import dev.optls.policy.dns.DnsNames;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -24,6 +25,13 @@ public final class InMemoryPolicyCache implements PolicyCache {
     @Override
     public void remove(String policyDomain) {
         entries.remove(DnsNames.normalize(policyDomain));
+    }
+
+    @Override
+    public List<CachedPolicy> expiringBefore(Instant cutoff) {
+        return entries.values().stream()
+                .filter(e -> e.expiresAt().isBefore(cutoff))
+                .toList();
     }
 
     /** Removes every entry that no longer applies at {@code now}; returns how many were removed. */

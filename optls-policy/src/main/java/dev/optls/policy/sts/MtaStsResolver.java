@@ -3,7 +3,11 @@ package dev.optls.policy.sts;
 import dev.optls.policy.dns.DnsAnswer;
 import dev.optls.policy.dns.DnsNames;
 import dev.optls.policy.dns.DnsResolver;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -24,6 +28,8 @@ import java.util.Optional;
  *       there is no policy ("senders MUST continue with delivery as though the domain has not implemented
  *       MTA-STS", RFC 8461 §3.3).
  * </ol>
+ *
+ * <p>{@link #refreshDue} refreshes cached policies before they expire (RFC 8461 §5.1), for a scheduler to call.
  */
 public final class MtaStsResolver {
 
@@ -100,6 +106,81 @@ public final class MtaStsResolver {
         }
         // RFC 8461 §3.3: no valid cached policy — deliver as though the domain had not implemented MTA-STS.
         return new StsDecision.NoPolicy(why + "; no cached policy", Optional.of(failure));
+    }
+
+    /**
+     * Refreshes every cached policy that is still valid at {@code now} but expires before {@code now + window}
+     * (RFC 8461 §5.1: "Implementations are also encouraged to proactively refresh cached policies before they
+     * expire"; a suggested frequency is once a day, so a window of a day or more with a daily call). For each: look
+     * up the TXT record; with a valid record, fetch the policy even when the id is unchanged and replace the entry
+     * (a new fetch time, so a new expiry); a failed fetch or no usable record keeps the entry, which still applies
+     * until it expires (RFC 8461 §3.1, §3.3). Expired entries are left alone: the next delivery fetches.
+     *
+     * @return one outcome per policy due, soonest expiry first
+     * @throws IllegalArgumentException if {@code window} is negative (a caller bug)
+     */
+    public List<StsRefresh> refreshDue(Instant now, Duration window) {
+        Objects.requireNonNull(now, "now");
+        Objects.requireNonNull(window, "window");
+        if (window.isNegative()) {
+            throw new IllegalArgumentException("the refresh window must not be negative: " + window);
+        }
+        List<CachedPolicy> due = new ArrayList<>(cache.expiringBefore(now.plus(window)));
+        due.removeIf(entry -> !entry.isValidAt(now));
+        due.sort(Comparator.comparing(CachedPolicy::expiresAt));
+        List<StsRefresh> outcomes = new ArrayList<>(due.size());
+        for (CachedPolicy entry : due) {
+            outcomes.add(refresh(entry, now));
+        }
+        return outcomes;
+    }
+
+    private StsRefresh refresh(CachedPolicy entry, Instant now) {
+        String domain = entry.policyDomain();
+        String owner = StsRecord.PREFIX + domain;
+        String kept = "; keeping cached policy id " + entry.id() + " until " + entry.expiresAt();
+        DnsAnswer<String> txt = dns.txt(owner);
+        if (txt instanceof DnsAnswer.Failed<String> failed) {
+            return new StsRefresh(
+                    domain,
+                    StsRefresh.Outcome.NO_RECORD,
+                    entry,
+                    "the TXT lookup of " + owner + " failed (" + failed.failure() + ": " + failed.detail() + ")" + kept,
+                    Optional.empty());
+        }
+        StsRecordOutcome record = StsRecord.select(txt.records());
+        if (!(record instanceof StsRecordOutcome.Valid valid)) {
+            // RFC 8461 §3.1: absence of a usable TXT record does not remove a previously cached policy.
+            return new StsRefresh(
+                    domain,
+                    StsRefresh.Outcome.NO_RECORD,
+                    entry,
+                    owner + ": " + describe(record) + kept,
+                    Optional.empty());
+        }
+        String id = valid.record().id();
+        StsFetch fetch = fetcher.fetch(domain);
+        if (fetch instanceof StsFetch.Fetched fetched) {
+            CachedPolicy fresh = CachedPolicy.fetched(domain, id, fetched.policy(), now);
+            // RFC 8461 §5.1: refreshing before expiry — the fetched policy replaces the cached one.
+            cache.put(fresh);
+            return new StsRefresh(
+                    domain,
+                    StsRefresh.Outcome.REFRESHED,
+                    fresh,
+                    "refreshed policy id " + id
+                            + (id.equals(entry.id()) ? "" : " (cached id was " + entry.id() + ")")
+                            + ", valid until " + fresh.expiresAt(),
+                    Optional.empty());
+        }
+        StsFetch.Failed failure = (StsFetch.Failed) fetch;
+        return new StsRefresh(
+                domain,
+                StsRefresh.Outcome.FETCH_FAILED,
+                entry,
+                "refreshing policy id " + id + " failed ("
+                        + failure.tlsRptResult().wireName() + ": " + failure.detail() + ")" + kept,
+                Optional.of(failure));
     }
 
     private static StsDecision withoutRecord(Optional<CachedPolicy> cached, String why) {

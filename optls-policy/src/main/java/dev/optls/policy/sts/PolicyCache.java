@@ -1,12 +1,16 @@
 package dev.optls.policy.sts;
 
+import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * The MTA-STS policy cache (RFC 8461 §5.1), keyed by policy domain. Entries are replaced whole; expired entries may
  * be returned and are ignored by {@link MtaStsResolver} (a store may purge them whenever it likes). Implementations
- * must be safe for concurrent use: {@link InMemoryPolicyCache} now; persistent (SQLite) and shared (Redis) stores
- * implement the same three operations, storing {@link CachedPolicy#policy()} as its text.
+ * must be safe for concurrent use: {@link InMemoryPolicyCache}, persistent (SQLite
+ * {@link SqlitePolicyCache}) and shared (Redis, {@link RedisPolicyCache}) stores implement the same operations,
+ * storing {@link CachedPolicy#policy()} as its text. A store that cannot be used throws
+ * {@link PolicyCacheException}.
  */
 public interface PolicyCache {
 
@@ -18,4 +22,10 @@ public interface PolicyCache {
 
     /** Removes the entry of {@code policyDomain}, if any. */
     void remove(String policyDomain);
+
+    /**
+     * Every entry whose policy expires before {@code cutoff}, expired ones included (a store that drops expired
+     * entries by itself, like Redis, returns fewer): the candidates for a proactive refresh (RFC 8461 §5.1).
+     */
+    List<CachedPolicy> expiringBefore(Instant cutoff);
 }

@@ -6,7 +6,9 @@
  * {@link dev.optls.policy.sts.MxPattern}s; {@link dev.optls.policy.sts.HttpsPolicyFetcher} fetches the policy as
  * RFC 8461 §3.3 requires, every failure a {@link dev.optls.policy.sts.StsFetchFailure} with its TLS-RPT result
  * type; {@link dev.optls.policy.sts.MtaStsResolver} applies the discovery and cache rules over a
- * {@link dev.optls.policy.sts.PolicyCache} and returns a {@link dev.optls.policy.sts.StsDecision}. Peer input never
- * throws; time is passed in.
+ * {@link dev.optls.policy.sts.PolicyCache} (in memory, {@link dev.optls.policy.sts.SqlitePolicyCache} on disk or
+ * {@link dev.optls.policy.sts.RedisPolicyCache} shared) and returns a {@link dev.optls.policy.sts.StsDecision}, and
+ * refreshes cached policies before they expire ({@link dev.optls.policy.sts.StsRefresh}). Peer input never throws;
+ * a store that cannot be used throws {@link dev.optls.policy.sts.PolicyCacheException}; time is passed in.
  */
 package dev.optls.policy.sts;

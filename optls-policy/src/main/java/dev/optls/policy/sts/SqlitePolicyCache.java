@@ -1,0 +1,285 @@
+package dev.optls.policy.sts;
+
+import dev.optls.policy.dns.DnsNames;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * A persistent {@link PolicyCache} in an embedded SQLite file (the default store: it survives a restart, RFC 8461
+ * §5.1 wants policies cached across deliveries). The schema is created when the file is new and carries a version
+ * ({@code PRAGMA user_version} = {@value #SCHEMA_VERSION}); the journal is in WAL mode so that readers do not wait
+ * for the writer. One connection, used by one thread at a time; several caches (or processes) may open the same
+ * file and wait up to {@value #BUSY_TIMEOUT_MILLIS} ms for one another's writes.
+ *
+ * <p>Close it when done ({@link AutoCloseable}).
+ */
+public final class SqlitePolicyCache implements PolicyCache, AutoCloseable {
+
+    /** The schema version this class reads and writes. */
+    public static final int SCHEMA_VERSION = 1;
+
+    private static final int BUSY_TIMEOUT_MILLIS = 5_000;
+
+    private static final String CREATE_TABLE = "CREATE TABLE sts_policy ("
+            + " policy_domain TEXT PRIMARY KEY NOT NULL,"
+            + " id TEXT NOT NULL,"
+            + " policy TEXT NOT NULL,"
+            + " fetched_at TEXT NOT NULL,"
+            + " expires_at TEXT NOT NULL,"
+            + " expires_epoch_second INTEGER NOT NULL)";
+
+    private final Path file;
+    private final Connection connection;
+    private final Object lock = new Object();
+
+    private SqlitePolicyCache(Path file, Connection connection) {
+        this.file = file;
+        this.connection = connection;
+    }
+
+    /**
+     * Opens (creating if needed) the cache in {@code file}.
+     *
+     * @throws PolicyCacheException if the file is not a SQLite database, has a schema version other than
+     *     {@value #SCHEMA_VERSION}, or cannot be opened or created
+     */
+    public static SqlitePolicyCache open(Path file) {
+        Objects.requireNonNull(file, "file");
+        Path absolute = file.toAbsolutePath();
+        Path parent = absolute.getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            throw new PolicyCacheException("MTA-STS cache " + absolute + ": the directory " + parent
+                    + " does not exist; create it or choose another path");
+        }
+        Properties properties = new Properties();
+        properties.setProperty("busy_timeout", Integer.toString(BUSY_TIMEOUT_MILLIS));
+        Connection connection;
+        try {
+            connection = DriverManager.getConnection("jdbc:sqlite:" + absolute, properties);
+        } catch (SQLException e) {
+            throw new PolicyCacheException(
+                    "MTA-STS cache " + absolute + ": cannot open it (" + e.getMessage() + ")", e);
+        }
+        try {
+            prepare(absolute, connection);
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(connection, e);
+            if (e instanceof PolicyCacheException known) {
+                throw known;
+            }
+            throw new PolicyCacheException(
+                    "MTA-STS cache " + absolute + ": not a usable SQLite database (" + e.getMessage()
+                            + "); delete the file (the cache is rebuilt by fetching) or choose another path",
+                    e);
+        }
+        return new SqlitePolicyCache(absolute, connection);
+    }
+
+    private static void prepare(Path file, Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            // Reading the version first: a file that is not a database fails here ("file is not a database").
+            int version = userVersion(statement);
+            if (version == 0) {
+                connection.setAutoCommit(false);
+                try {
+                    if (hasTables(statement)) {
+                        throw new PolicyCacheException("MTA-STS cache " + file
+                                + ": the database has tables but no optls schema version; it is not an optls"
+                                + " MTA-STS cache: choose another path or delete the file");
+                    }
+                    statement.execute(CREATE_TABLE);
+                    statement.execute("CREATE INDEX sts_policy_expiry ON sts_policy (expires_epoch_second)");
+                    statement.execute("PRAGMA user_version = " + SCHEMA_VERSION);
+                    connection.commit();
+                } catch (SQLException | RuntimeException e) {
+                    connection.rollback();
+                    throw e;
+                } finally {
+                    connection.setAutoCommit(true);
+                }
+            } else if (version != SCHEMA_VERSION) {
+                throw new PolicyCacheException("MTA-STS cache " + file + ": schema version " + version
+                        + ", this optls reads version " + SCHEMA_VERSION
+                        + "; delete the file (the cache is rebuilt by fetching) or use the optls that wrote it");
+            }
+            try (ResultSet mode = statement.executeQuery("PRAGMA journal_mode = WAL")) {
+                String journal = mode.next() ? mode.getString(1) : "?";
+                if (!"wal".equalsIgnoreCase(journal)) {
+                    throw new PolicyCacheException("MTA-STS cache " + file + ": cannot switch to WAL mode (got "
+                            + journal + "); is the file on a file system that supports shared memory?");
+                }
+            }
+            statement.execute("PRAGMA synchronous = NORMAL");
+        }
+    }
+
+    private static int userVersion(Statement statement) throws SQLException {
+        try (ResultSet rs = statement.executeQuery("PRAGMA user_version")) {
+            return rs.next() ? rs.getInt(1) : 0;
+        }
+    }
+
+    private static boolean hasTables(Statement statement) throws SQLException {
+        try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM sqlite_master")) {
+            return rs.next() && rs.getInt(1) > 0;
+        }
+    }
+
+    /** The database file. */
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public Optional<CachedPolicy> get(String policyDomain) {
+        String domain = DnsNames.normalize(policyDomain);
+        synchronized (lock) {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT id, policy, fetched_at, expires_at FROM sts_policy WHERE policy_domain = ?")) {
+                select.setString(1, domain);
+                try (ResultSet rs = select.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    return Optional.of(StoredPolicies.entry(
+                            where(), domain, rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
+                }
+            } catch (SQLException e) {
+                throw failure("reading the entry of " + domain, e);
+            }
+        }
+    }
+
+    @Override
+    public void put(CachedPolicy entry) {
+        synchronized (lock) {
+            try (PreparedStatement upsert = connection.prepareStatement(
+                    "INSERT INTO sts_policy (policy_domain, id, policy, fetched_at, expires_at, expires_epoch_second)"
+                            + " VALUES (?, ?, ?, ?, ?, ?)"
+                            + " ON CONFLICT (policy_domain) DO UPDATE SET id = excluded.id,"
+                            + " policy = excluded.policy, fetched_at = excluded.fetched_at,"
+                            + " expires_at = excluded.expires_at,"
+                            + " expires_epoch_second = excluded.expires_epoch_second")) {
+                upsert.setString(1, entry.policyDomain());
+                upsert.setString(2, entry.id());
+                upsert.setString(3, entry.policy().text());
+                upsert.setString(4, entry.fetchedAt().toString());
+                upsert.setString(5, entry.expiresAt().toString());
+                upsert.setLong(6, entry.expiresAt().getEpochSecond());
+                upsert.executeUpdate();
+            } catch (SQLException e) {
+                throw failure("storing the entry of " + entry.policyDomain(), e);
+            }
+        }
+    }
+
+    @Override
+    public void remove(String policyDomain) {
+        String domain = DnsNames.normalize(policyDomain);
+        synchronized (lock) {
+            try (PreparedStatement delete =
+                    connection.prepareStatement("DELETE FROM sts_policy WHERE policy_domain = ?")) {
+                delete.setString(1, domain);
+                delete.executeUpdate();
+            } catch (SQLException e) {
+                throw failure("removing the entry of " + domain, e);
+            }
+        }
+    }
+
+    @Override
+    public List<CachedPolicy> expiringBefore(Instant cutoff) {
+        List<CachedPolicy> due = new ArrayList<>();
+        synchronized (lock) {
+            // The index narrows by whole seconds; the exact comparison is done on the parsed entries.
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT policy_domain, id, policy, fetched_at, expires_at FROM sts_policy"
+                            + " WHERE expires_epoch_second <= ? ORDER BY expires_epoch_second")) {
+                select.setLong(1, cutoff.getEpochSecond());
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        CachedPolicy entry = StoredPolicies.entry(
+                                where(),
+                                rs.getString(1),
+                                rs.getString(2),
+                                rs.getString(3),
+                                rs.getString(4),
+                                rs.getString(5));
+                        if (entry.expiresAt().isBefore(cutoff)) {
+                            due.add(entry);
+                        }
+                    }
+                }
+            } catch (SQLException e) {
+                throw failure("listing entries expiring before " + cutoff, e);
+            }
+        }
+        return due;
+    }
+
+    /** Removes every entry that no longer applies at {@code now}; returns how many were removed. */
+    public int purgeExpired(Instant now) {
+        synchronized (lock) {
+            try (PreparedStatement delete =
+                    connection.prepareStatement("DELETE FROM sts_policy WHERE expires_epoch_second <= ?")) {
+                // CachedPolicy.isValidAt: valid while now < expiresAt; whole seconds err on keeping an entry.
+                delete.setLong(1, now.getEpochSecond() - 1);
+                return delete.executeUpdate();
+            } catch (SQLException e) {
+                throw failure("purging expired entries", e);
+            }
+        }
+    }
+
+    /** The number of entries, expired ones included. */
+    public int size() {
+        synchronized (lock) {
+            try (Statement statement = connection.createStatement();
+                    ResultSet rs = statement.executeQuery("SELECT count(*) FROM sts_policy")) {
+                return rs.next() ? rs.getInt(1) : 0;
+            } catch (SQLException e) {
+                throw failure("counting entries", e);
+            }
+        }
+    }
+
+    /** Closes the database connection. */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                throw failure("closing", e);
+            }
+        }
+    }
+
+    private String where() {
+        return "MTA-STS cache " + file;
+    }
+
+    private PolicyCacheException failure(String what, SQLException e) {
+        return new PolicyCacheException(where() + ": " + what + " failed (" + e.getMessage() + ")", e);
+    }
+
+    private static void closeQuietly(Connection connection, Exception cause) {
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
+        }
+    }
+}

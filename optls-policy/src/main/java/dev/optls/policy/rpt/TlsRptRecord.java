@@ -1,5 +1,8 @@
 package dev.optls.policy.rpt;
 
+import dev.optls.policy.dns.DnsAnswer;
+import dev.optls.policy.dns.DnsNames;
+import dev.optls.policy.dns.DnsResolver;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
@@ -57,6 +60,27 @@ public record TlsRptRecord(List<URI> rua, List<Extension> extensions) {
                 .filter(u -> "mailto".equals(u.getScheme()))
                 .map(URI::getSchemeSpecificPart)
                 .toList();
+    }
+
+    /**
+     * Looks up {@code _smtp._tls.<policyDomain>} TXT through {@code dns} and {@link #select}s the record (RFC 8460
+     * §3). NXDOMAIN and NODATA are {@link TlsRptRecordOutcome.Absent}; a failed lookup is {@link
+     * TlsRptRecordOutcome.LookupFailed}. RFC 8460 does not require DNSSEC for this record, so any status is used.
+     *
+     * @throws IllegalArgumentException if {@code policyDomain} is not a DNS name (a caller bug)
+     */
+    public static TlsRptRecordOutcome discover(DnsResolver dns, String policyDomain) {
+        String domain = DnsNames.normalize(policyDomain);
+        if (domain.isEmpty()) {
+            throw new IllegalArgumentException("the policy domain must not be the root");
+        }
+        String owner = PREFIX + domain;
+        DnsAnswer<String> txt = dns.txt(owner);
+        if (txt instanceof DnsAnswer.Failed<String> failed) {
+            return new TlsRptRecordOutcome.LookupFailed(
+                    owner, "the TXT lookup failed (" + failed.failure() + ": " + failed.detail() + ")");
+        }
+        return select(txt.records());
     }
 
     /**

@@ -11,7 +11,8 @@ public sealed interface TlsRptRecordOutcome
         permits TlsRptRecordOutcome.Valid,
                 TlsRptRecordOutcome.Absent,
                 TlsRptRecordOutcome.Invalid,
-                TlsRptRecordOutcome.Multiple {
+                TlsRptRecordOutcome.Multiple,
+                TlsRptRecordOutcome.LookupFailed {
 
     /** Exactly one record beginning with {@code v=TLSRPTv1;}, and it is valid. */
     record Valid(TlsRptRecord record) implements TlsRptRecordOutcome {
@@ -46,6 +47,15 @@ public sealed interface TlsRptRecordOutcome
         /** Copies the records. */
         public Multiple {
             records = List.copyOf(records);
+        }
+    }
+
+    /** The TXT lookup itself failed (SERVFAIL, timeout, bogus DNSSEC...): whether reports are wanted is unknown. */
+    record LookupFailed(String owner, String reason) implements TlsRptRecordOutcome {
+        /** Requires the owner name and a reason. */
+        public LookupFailed {
+            Objects.requireNonNull(owner, "owner");
+            Objects.requireNonNull(reason, "reason");
         }
     }
 }

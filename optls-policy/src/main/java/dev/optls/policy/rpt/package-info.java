@@ -1,6 +1,9 @@
 /**
- * SMTP TLS Reporting (RFC 8460). For now only the registered result types ({@link
- * dev.optls.policy.rpt.TlsRptResult}) that DANE and MTA-STS failures map to; record discovery, aggregation and
- * report delivery come later.
+ * SMTP TLS Reporting (RFC 8460) for a sending MTA: the registered result types ({@link
+ * dev.optls.policy.rpt.TlsRptResult}), the {@code _smtp._tls} TXT record ({@link dev.optls.policy.rpt.TlsRptRecord}),
+ * per-day aggregation of sessions ({@link dev.optls.policy.rpt.TlsRptCollector}), the report JSON of RFC 8460 §4.4
+ * ({@link dev.optls.policy.rpt.TlsRptJson}), file names and gzip ({@link dev.optls.policy.rpt.TlsRptFiles}),
+ * delivery by HTTPS POST ({@link dev.optls.policy.rpt.HttpsReportSender}) and the mail message ({@link
+ * dev.optls.policy.rpt.TlsRptMail}).
  */
 package dev.optls.policy.rpt;

@@ -1,0 +1,179 @@
+package dev.optls.policy.rpt;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Counts the sessions a sending MTA made, per policy domain, UTC day and policy (RFC 8460 §4.4: one report per
+ * policy domain per period; the sessions are grouped by the policy applied). Thread-safe: every method holds the
+ * collector's lock for a short, bounded time.
+ *
+ * <p>Bounded: at most {@code maxFailureDetails} distinct failures are kept per policy (a failure seen before is
+ * still counted in its entry; a new one past the limit is counted only in {@code total-failure-session-count} and
+ * in {@link #droppedDetails()}), at most {@code maxPoliciesPerDomain} policies per domain and day, and at most
+ * {@code maxDomainDays} domain-day pairs; sessions past the last two limits are not recorded and are counted in
+ * {@link #droppedSessions()}.
+ */
+public final class TlsRptCollector {
+
+    /** The default limit of distinct failure details per policy. */
+    public static final int DEFAULT_MAX_FAILURE_DETAILS = 100;
+
+    /** The default limit of policies per domain and day. */
+    public static final int DEFAULT_MAX_POLICIES_PER_DOMAIN = 16;
+
+    /** The default limit of domain-day pairs held. */
+    public static final int DEFAULT_MAX_DOMAIN_DAYS = 100_000;
+
+    private final int maxFailureDetails;
+    private final int maxPoliciesPerDomain;
+    private final int maxDomainDays;
+    private final Object lock = new Object();
+    private final TreeMap<LocalDate, Map<String, Map<ReportPolicy, Counts>>> days = new TreeMap<>();
+    private int domainDays;
+    private long droppedDetails;
+    private long droppedSessions;
+
+    private static final class Counts {
+        long successes;
+        long failures;
+        final LinkedHashMap<SessionFailure, Long> details = new LinkedHashMap<>();
+    }
+
+    /** A collector with the default limits. */
+    public TlsRptCollector() {
+        this(DEFAULT_MAX_FAILURE_DETAILS, DEFAULT_MAX_POLICIES_PER_DOMAIN, DEFAULT_MAX_DOMAIN_DAYS);
+    }
+
+    /** A collector with these limits, each at least 1. */
+    public TlsRptCollector(int maxFailureDetails, int maxPoliciesPerDomain, int maxDomainDays) {
+        if (maxFailureDetails < 1 || maxPoliciesPerDomain < 1 || maxDomainDays < 1) {
+            throw new IllegalArgumentException("collector limits must be at least 1");
+        }
+        this.maxFailureDetails = maxFailureDetails;
+        this.maxPoliciesPerDomain = maxPoliciesPerDomain;
+        this.maxDomainDays = maxDomainDays;
+    }
+
+    /** Records a successful session evaluated against {@code policy} at {@code when}. */
+    public void recordSuccess(ReportPolicy policy, Instant when) {
+        Objects.requireNonNull(policy, "policy");
+        synchronized (lock) {
+            Counts c = counts(policy, when);
+            if (c != null) {
+                c.successes++;
+            }
+        }
+    }
+
+    /** Records a failed session evaluated against {@code policy} at {@code when}. */
+    public void recordFailure(ReportPolicy policy, SessionFailure failure, Instant when) {
+        Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(failure, "failure");
+        synchronized (lock) {
+            Counts c = counts(policy, when);
+            if (c == null) {
+                return;
+            }
+            c.failures++;
+            Long n = c.details.get(failure);
+            if (n != null) {
+                c.details.put(failure, n + 1);
+            } else if (c.details.size() < maxFailureDetails) {
+                c.details.put(failure, 1L);
+            } else {
+                droppedDetails++;
+            }
+        }
+    }
+
+    /** The policies recorded so far for {@code policyDomain} on {@code day}, in first-seen order; empty if none. */
+    public Optional<List<PolicyReport>> snapshot(String policyDomain, LocalDate day) {
+        String domain = ReportPolicy.normalizeDomain(policyDomain);
+        synchronized (lock) {
+            Map<String, Map<ReportPolicy, Counts>> domains = days.get(day);
+            Map<ReportPolicy, Counts> policies = domains == null ? null : domains.get(domain);
+            return policies == null ? Optional.empty() : Optional.of(toReports(policies));
+        }
+    }
+
+    /**
+     * Removes and returns everything recorded for days before {@code today} (UTC), per day and policy domain: the
+     * periods that are over and can be reported (RFC 8460 §4.4).
+     */
+    public Map<LocalDate, Map<String, List<PolicyReport>>> drainBefore(LocalDate today) {
+        Map<LocalDate, Map<String, List<PolicyReport>>> out = new TreeMap<>();
+        synchronized (lock) {
+            Map<LocalDate, Map<String, Map<ReportPolicy, Counts>>> done = days.headMap(today, false);
+            for (Map.Entry<LocalDate, Map<String, Map<ReportPolicy, Counts>>> day : done.entrySet()) {
+                Map<String, List<PolicyReport>> perDomain = new TreeMap<>();
+                for (Map.Entry<String, Map<ReportPolicy, Counts>> d :
+                        day.getValue().entrySet()) {
+                    perDomain.put(d.getKey(), toReports(d.getValue()));
+                    domainDays--;
+                }
+                out.put(day.getKey(), perDomain);
+            }
+            done.clear();
+        }
+        return out;
+    }
+
+    /** Failures counted in the totals but not kept as details because a policy had too many distinct ones. */
+    public long droppedDetails() {
+        synchronized (lock) {
+            return droppedDetails;
+        }
+    }
+
+    /** Sessions not recorded at all because of the policy or domain-day limits. */
+    public long droppedSessions() {
+        synchronized (lock) {
+            return droppedSessions;
+        }
+    }
+
+    private Counts counts(ReportPolicy policy, Instant when) {
+        LocalDate day = LocalDate.ofInstant(Objects.requireNonNull(when, "when"), ZoneOffset.UTC);
+        Map<String, Map<ReportPolicy, Counts>> domains = days.get(day);
+        Map<ReportPolicy, Counts> policies = domains == null ? null : domains.get(policy.policyDomain());
+        if (policies == null) {
+            if (domainDays >= maxDomainDays) {
+                droppedSessions++;
+                return null;
+            }
+            policies = new LinkedHashMap<>();
+            days.computeIfAbsent(day, k -> new TreeMap<>()).put(policy.policyDomain(), policies);
+            domainDays++;
+        }
+        Counts c = policies.get(policy);
+        if (c == null) {
+            if (policies.size() >= maxPoliciesPerDomain) {
+                droppedSessions++;
+                return null;
+            }
+            c = new Counts();
+            policies.put(policy, c);
+        }
+        return c;
+    }
+
+    private static List<PolicyReport> toReports(Map<ReportPolicy, Counts> policies) {
+        List<PolicyReport> reports = new ArrayList<>();
+        for (Map.Entry<ReportPolicy, Counts> e : policies.entrySet()) {
+            Counts c = e.getValue();
+            List<FailureDetail> details = new ArrayList<>();
+            c.details.forEach((f, n) -> details.add(new FailureDetail(f, n)));
+            reports.add(new PolicyReport(e.getKey(), c.successes, c.failures, details));
+        }
+        return reports;
+    }
+}

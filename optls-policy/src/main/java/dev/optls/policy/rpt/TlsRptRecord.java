@@ -3,6 +3,7 @@ package dev.optls.policy.rpt;
 import dev.optls.policy.dns.DnsAnswer;
 import dev.optls.policy.dns.DnsNames;
 import dev.optls.policy.dns.DnsResolver;
+import dev.optls.policy.internal.TxtRecordSyntax;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
@@ -29,7 +30,6 @@ public record TlsRptRecord(List<URI> rua, List<Extension> extensions) {
     public static final String PREFIX = "_smtp._tls.";
 
     private static final String VERSION = "v=TLSRPTv1";
-    private static final int MAX_NAME_LENGTH = 32;
 
     /** Requires at least one URI and copies the lists. */
     public TlsRptRecord {
@@ -92,12 +92,7 @@ public record TlsRptRecord(List<URI> rua, List<Extension> extensions) {
      * @param txtRecords each record's strings already concatenated without separator (RFC 8460 §3)
      */
     public static TlsRptRecordOutcome select(List<String> txtRecords) {
-        List<String> candidates = new ArrayList<>();
-        for (String txt : txtRecords) {
-            if (beginsWithVersion(txt)) {
-                candidates.add(txt);
-            }
-        }
+        List<String> candidates = TxtRecordSyntax.candidates(txtRecords, VERSION);
         if (candidates.isEmpty()) {
             return new TlsRptRecordOutcome.Absent(
                     txtRecords.isEmpty()
@@ -123,103 +118,24 @@ public record TlsRptRecord(List<URI> rua, List<Extension> extensions) {
         if (text.length() > MAX_LENGTH) {
             return invalid(text, "the record is longer than " + MAX_LENGTH + " characters");
         }
-        // RFC 8460 §3: tlsrpt-version = %s"v=TLSRPTv1" comes first and is case-sensitive.
-        if (!beginsWithVersion(text)) {
-            return invalid(text, "the record does not begin with v=TLSRPTv1;");
-        }
-        int pos = VERSION.length();
-        int n = text.length();
-        boolean sawRua = false;
+        boolean[] sawRua = {false};
         List<URI> uris = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         List<Extension> extensions = new ArrayList<>();
-        int fields = 0;
-        while (true) {
-            // field-delim = *WSP ";" *WSP
-            int p = skipWsp(text, pos);
-            if (p == n && fields > 0) {
-                break;
-            }
-            if (p == n || text.charAt(p) != ';') {
-                return invalid(
-                        text,
-                        p == n
-                                ? "expected ';' and a rua field after v=TLSRPTv1"
-                                : "expected ';' at position " + p + ", found " + describe(text.charAt(p)));
-            }
-            p = skipWsp(text, p + 1);
-            if (p == n) {
-                if (fields == 0) {
-                    return invalid(text, "no field after v=TLSRPTv1;");
+        try {
+            TxtRecordSyntax.scan(text, VERSION, "a rua", (name, first, t, start) -> {
+                if (!name.equals("rua")) {
+                    int end = TxtRecordSyntax.extensionValue(name, t, start);
+                    extensions.add(new Extension(name, t.substring(start, end)));
+                    return end;
                 }
-                break; // [field-delim] at the end
-            }
-            // tlsrpt-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
-            int nameStart = p;
-            if (!isAlnum(text.charAt(p))) {
-                return invalid(
-                        text, "a field name must begin with a letter or digit, found " + describe(text.charAt(p)));
-            }
-            p++;
-            while (p < n && isNameChar(text.charAt(p))) {
-                p++;
-            }
-            String name = text.substring(nameStart, p);
-            if (name.length() > MAX_NAME_LENGTH) {
-                return invalid(text, "field name '" + name + "' is longer than " + MAX_NAME_LENGTH + " characters");
-            }
-            if (p == n || text.charAt(p) != '=') {
-                return invalid(text, "expected '=' after field name '" + name + "'");
-            }
-            p++;
-            fields++;
-            if (name.equals("rua")) {
-                // RFC 8460 §3: tlsrpt-rua = %s"rua=" tlsrpt-uri *(*WSP "," *WSP tlsrpt-uri)
-                sawRua = true;
-                while (true) {
-                    int uriStart = p;
-                    // ",", "!" and ";" MUST be percent-encoded inside a URI (RFC 8460 §3), and a URI has no spaces.
-                    while (p < n && isUriChar(text.charAt(p))) {
-                        p++;
-                    }
-                    String uriText = text.substring(uriStart, p);
-                    if (uriText.isEmpty()) {
-                        return invalid(text, "empty URI in the rua field");
-                    }
-                    String problem = addUri(uriText, uris, skipped);
-                    if (problem != null) {
-                        return invalid(text, problem);
-                    }
-                    if (uris.size() > MAX_URIS) {
-                        return invalid(text, "more than " + MAX_URIS + " rua URIs");
-                    }
-                    int q = skipWsp(text, p);
-                    if (q < n && text.charAt(q) == ',') {
-                        p = skipWsp(text, q + 1);
-                        continue;
-                    }
-                    break;
-                }
-                if (!atFieldEnd(text, p)) {
-                    return invalid(text, "unexpected " + describe(text.charAt(p)) + " in the rua field");
-                }
-            } else {
-                // tlsrpt-ext-value = 1*(%x21-3A / %x3C / %x3E-7E)
-                int valueStart = p;
-                while (p < n && isExtValueChar(text.charAt(p))) {
-                    p++;
-                }
-                String value = text.substring(valueStart, p);
-                if (value.isEmpty() || !atFieldEnd(text, p)) {
-                    return invalid(
-                            text,
-                            "the value of field '" + name + "' must be printable US-ASCII without '=', ';' or spaces");
-                }
-                extensions.add(new Extension(name, value));
-            }
-            pos = p;
+                sawRua[0] = true;
+                return readRua(t, start, uris, skipped);
+            });
+        } catch (TxtRecordSyntax.Invalid e) {
+            return invalid(text, e.reason());
         }
-        if (!sawRua) {
+        if (!sawRua[0]) {
             // RFC 8460 §3: "rua: ... This field is required."
             return invalid(text, "the record has no rua field");
         }
@@ -227,6 +143,42 @@ public record TlsRptRecord(List<URI> rua, List<Extension> extensions) {
             return invalid(text, "no mailto: or https: URI in rua (skipped: " + String.join(", ", skipped) + ")");
         }
         return new TlsRptRecordOutcome.Valid(new TlsRptRecord(uris, extensions));
+    }
+
+    /** RFC 8460 §3: tlsrpt-rua = %s"rua=" tlsrpt-uri *(*WSP "," *WSP tlsrpt-uri); returns the end of the field. */
+    private static int readRua(String text, int start, List<URI> uris, List<String> skipped)
+            throws TxtRecordSyntax.Invalid {
+        int n = text.length();
+        int p = start;
+        while (true) {
+            int uriStart = p;
+            // ",", "!" and ";" MUST be percent-encoded inside a URI (RFC 8460 §3), and a URI has no spaces.
+            while (p < n && isUriChar(text.charAt(p))) {
+                p++;
+            }
+            String uriText = text.substring(uriStart, p);
+            if (uriText.isEmpty()) {
+                throw new TxtRecordSyntax.Invalid("empty URI in the rua field");
+            }
+            String problem = addUri(uriText, uris, skipped);
+            if (problem != null) {
+                throw new TxtRecordSyntax.Invalid(problem);
+            }
+            if (uris.size() > MAX_URIS) {
+                throw new TxtRecordSyntax.Invalid("more than " + MAX_URIS + " rua URIs");
+            }
+            int q = TxtRecordSyntax.skipWsp(text, p);
+            if (q < n && text.charAt(q) == ',') {
+                p = TxtRecordSyntax.skipWsp(text, q + 1);
+                continue;
+            }
+            break;
+        }
+        if (!TxtRecordSyntax.atFieldEnd(text, p)) {
+            throw new TxtRecordSyntax.Invalid(
+                    "unexpected " + TxtRecordSyntax.describe(text.charAt(p)) + " in the rua field");
+        }
+        return p;
     }
 
     /** The record text: {@code v=TLSRPTv1; rua=a,b;} followed by the extensions. */
@@ -270,46 +222,8 @@ public record TlsRptRecord(List<URI> rua, List<Extension> extensions) {
         return null;
     }
 
-    private static boolean beginsWithVersion(String txt) {
-        // RFC 8460 §3: "Records that do not begin with "v=TLSRPTv1;" are discarded" (field-delim allows
-        // whitespace before the ';').
-        if (!txt.startsWith(VERSION)) {
-            return false;
-        }
-        int p = skipWsp(txt, VERSION.length());
-        return p < txt.length() && txt.charAt(p) == ';';
-    }
-
-    private static boolean atFieldEnd(String text, int p) {
-        return p == text.length() || text.charAt(p) == ';' || text.charAt(p) == ' ' || text.charAt(p) == '\t';
-    }
-
-    private static int skipWsp(String text, int pos) {
-        int p = pos;
-        while (p < text.length() && (text.charAt(p) == ' ' || text.charAt(p) == '\t')) {
-            p++;
-        }
-        return p;
-    }
-
-    private static boolean isAlnum(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    }
-
-    private static boolean isNameChar(char c) {
-        return isAlnum(c) || c == '_' || c == '-' || c == '.';
-    }
-
-    private static boolean isExtValueChar(char c) {
-        return c >= 0x21 && c <= 0x7E && c != '=' && c != ';';
-    }
-
     private static boolean isUriChar(char c) {
         return c >= 0x21 && c <= 0x7E && c != ',' && c != ';' && c != '!';
-    }
-
-    private static String describe(char c) {
-        return c >= 0x21 && c <= 0x7E ? "'" + c + "'" : String.format("U+%04X", (int) c);
     }
 
     private static String shorten(String s) {

@@ -1,6 +1,7 @@
 package dev.optls.policy.sts;
 
 import dev.optls.policy.dns.DnsNames;
+import dev.optls.policy.internal.TxtRecordSyntax;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -97,7 +98,7 @@ public record MxPattern(String domain, boolean wildcard) {
             }
             for (int i = 0; i < label.length(); i++) {
                 char c = label.charAt(i);
-                boolean letDig = StsRecord.isAlnum(c);
+                boolean letDig = TxtRecordSyntax.isAlnum(c);
                 if (!letDig && !(c == '-' && i > 0 && i < label.length() - 1)) {
                     return Optional.of("'" + label + "' is not a letter-digit-hyphen label (A-labels only)");
                 }

@@ -1,5 +1,6 @@
 package dev.optls.policy.sts;
 
+import dev.optls.policy.internal.TxtRecordSyntax;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -217,19 +218,19 @@ public record StsPolicy(StsMode mode, List<MxPattern> mx, long maxAgeSeconds, St
         }
         String name = line.substring(0, colon);
         // sts-policy-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
-        if (name.isEmpty() || name.length() > 32 || !StsRecord.isAlnum(name.charAt(0))) {
+        if (name.isEmpty() || name.length() > 32 || !TxtRecordSyntax.isAlnum(name.charAt(0))) {
             return Optional.of(
                     "'" + shorten(name) + "' is not a field name (1 to 32 characters, first a letter or digit)");
         }
         for (int i = 1; i < name.length(); i++) {
-            if (!StsRecord.isNameChar(name.charAt(i))) {
+            if (!TxtRecordSyntax.isNameChar(name.charAt(i))) {
                 return Optional.of("'" + shorten(name) + "' is not a field name (letters, digits, '_', '-', '.')");
             }
         }
         for (int i = colon + 1; i < line.length(); i++) {
             char c = line.charAt(i);
             if ((c < 0x20 && c != '\t') || c == 0x7F) {
-                return Optional.of("control character " + StsRecord.describe(c) + " in the value");
+                return Optional.of("control character " + TxtRecordSyntax.describe(c) + " in the value");
             }
         }
         return Optional.empty();

@@ -1,5 +1,6 @@
 package dev.optls.policy.sts;
 
+import dev.optls.policy.internal.TxtRecordSyntax;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -22,7 +23,6 @@ public record StsRecord(String id, List<Extension> extensions) {
 
     private static final String VERSION = "v=STSv1";
     private static final int MAX_ID_LENGTH = 32;
-    private static final int MAX_NAME_LENGTH = 32;
 
     /** Checks the id and copies the extensions. */
     public StsRecord {
@@ -48,7 +48,7 @@ public record StsRecord(String id, List<Extension> extensions) {
             return false;
         }
         for (int i = 0; i < id.length(); i++) {
-            if (!isAlnum(id.charAt(i))) {
+            if (!TxtRecordSyntax.isAlnum(id.charAt(i))) {
                 return false;
             }
         }
@@ -63,12 +63,7 @@ public record StsRecord(String id, List<Extension> extensions) {
      * @param txtRecords each record's strings already concatenated without separator (RFC 8461 §3.1)
      */
     public static StsRecordOutcome select(List<String> txtRecords) {
-        List<String> candidates = new ArrayList<>();
-        for (String txt : txtRecords) {
-            if (beginsWithVersion(txt)) {
-                candidates.add(txt);
-            }
-        }
+        List<String> candidates = TxtRecordSyntax.candidates(txtRecords, VERSION);
         if (candidates.isEmpty()) {
             return new StsRecordOutcome.Absent(
                     txtRecords.isEmpty()
@@ -94,88 +89,36 @@ public record StsRecord(String id, List<Extension> extensions) {
         if (text.length() > MAX_LENGTH) {
             return invalid(text, "the record is longer than " + MAX_LENGTH + " characters");
         }
-        // RFC 8461 §3.1: the version field v=STSv1 comes first and is case-sensitive (%s in the ABNF).
-        if (!text.startsWith(VERSION)) {
-            return invalid(text, "the record does not begin with v=STSv1");
-        }
-        int pos = VERSION.length();
-        int n = text.length();
-        String id = null;
-        List<String> seen = new ArrayList<>();
+        String[] id = {null};
         List<Extension> extensions = new ArrayList<>();
-        while (true) {
-            // sts-field-delim = *WSP ";" *WSP
-            int p = skipWsp(text, pos);
-            if (p == n && !seen.isEmpty()) {
-                break; // trailing whitespace after the last field: tolerated
-            }
-            if (p == n || text.charAt(p) != ';') {
-                return invalid(
-                        text,
-                        p == n
-                                ? "expected ';' and an id field after v=STSv1"
-                                : "expected ';' at position " + p + ", found " + describe(text.charAt(p)));
-            }
-            p = skipWsp(text, p + 1);
-            if (p == n) {
-                if (seen.isEmpty()) {
-                    return invalid(text, "no field after v=STSv1;");
+        try {
+            TxtRecordSyntax.scan(text, VERSION, "an id", (name, first, t, start) -> {
+                if (name.equals("id") && first) {
+                    // RFC 8461 §3.1: sts-id = %s"id=" 1*32(ALPHA / DIGIT)
+                    int p = start;
+                    while (p < t.length() && TxtRecordSyntax.isAlnum(t.charAt(p))) {
+                        p++;
+                    }
+                    if (p == start || p - start > MAX_ID_LENGTH || !TxtRecordSyntax.atFieldEnd(t, p)) {
+                        throw new TxtRecordSyntax.Invalid("the id must be 1 to 32 letters and digits");
+                    }
+                    id[0] = t.substring(start, p);
+                    return p;
                 }
-                break; // [sts-field-delim] at the end
-            }
-            // sts-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
-            int nameStart = p;
-            if (!isAlnum(text.charAt(p))) {
-                return invalid(
-                        text, "a field name must begin with a letter or digit, found " + describe(text.charAt(p)));
-            }
-            p++;
-            while (p < n && isNameChar(text.charAt(p))) {
-                p++;
-            }
-            String name = text.substring(nameStart, p);
-            if (name.length() > MAX_NAME_LENGTH) {
-                return invalid(text, "field name '" + name + "' is longer than " + MAX_NAME_LENGTH + " characters");
-            }
-            if (p == n || text.charAt(p) != '=') {
-                return invalid(text, "expected '=' after field name '" + name + "'");
-            }
-            p++;
-            int valueStart = p;
-            boolean first = !seen.contains(name);
-            seen.add(name);
-            if (name.equals("id") && first) {
-                // RFC 8461 §3.1: sts-id = %s"id=" 1*32(ALPHA / DIGIT)
-                while (p < n && isAlnum(text.charAt(p))) {
-                    p++;
-                }
-                String value = text.substring(valueStart, p);
-                if (value.isEmpty() || value.length() > MAX_ID_LENGTH || !atFieldEnd(text, p)) {
-                    return invalid(text, "the id must be 1 to 32 letters and digits");
-                }
-                id = value;
-            } else {
-                // sts-ext-value = 1*(%x21-3A / %x3C / %x3E-7E): no '=', ';', space or control characters
-                while (p < n && isExtValueChar(text.charAt(p))) {
-                    p++;
-                }
-                String value = text.substring(valueStart, p);
-                if (value.isEmpty() || !atFieldEnd(text, p)) {
-                    return invalid(
-                            text,
-                            "the value of field '" + name + "' must be printable US-ASCII without '=', ';' or spaces");
-                }
+                int end = TxtRecordSyntax.extensionValue(name, t, start);
                 if (first) {
-                    extensions.add(new Extension(name, value));
+                    extensions.add(new Extension(name, t.substring(start, end)));
                 }
-            }
-            pos = p;
+                return end;
+            });
+        } catch (TxtRecordSyntax.Invalid e) {
+            return invalid(text, e.reason());
         }
-        if (id == null) {
+        if (id[0] == null) {
             // RFC 8461 §3.1: the id field is required.
             return invalid(text, "the record has no id field");
         }
-        return new StsRecordOutcome.Valid(new StsRecord(id, extensions));
+        return new StsRecordOutcome.Valid(new StsRecord(id[0], extensions));
     }
 
     /** The record text, as published: {@code v=STSv1; id=...;} followed by the extensions. */
@@ -185,42 +128,6 @@ public record StsRecord(String id, List<Extension> extensions) {
             b.append(' ').append(e.name()).append('=').append(e.value()).append(';');
         }
         return b.toString();
-    }
-
-    private static boolean beginsWithVersion(String txt) {
-        // RFC 8461 §3.1: "records that do not begin with "v=STSv1;" are discarded" (whitespace before ';' allowed
-        // by sts-field-delim).
-        return txt.startsWith(VERSION)
-                && skipWsp(txt, VERSION.length()) < txt.length()
-                && txt.charAt(skipWsp(txt, VERSION.length())) == ';';
-    }
-
-    private static boolean atFieldEnd(String text, int p) {
-        return p == text.length() || text.charAt(p) == ';' || text.charAt(p) == ' ' || text.charAt(p) == '\t';
-    }
-
-    private static int skipWsp(String text, int pos) {
-        int p = pos;
-        while (p < text.length() && (text.charAt(p) == ' ' || text.charAt(p) == '\t')) {
-            p++;
-        }
-        return p;
-    }
-
-    static boolean isAlnum(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    }
-
-    static boolean isNameChar(char c) {
-        return isAlnum(c) || c == '_' || c == '-' || c == '.';
-    }
-
-    private static boolean isExtValueChar(char c) {
-        return c >= 0x21 && c <= 0x7E && c != '=' && c != ';';
-    }
-
-    static String describe(char c) {
-        return c >= 0x21 && c <= 0x7E ? "'" + c + "'" : String.format("U+%04X", (int) c);
     }
 
     private static StsRecordOutcome invalid(String text, String reason) {

@@ -554,7 +554,7 @@ public final class ConfigLoader {
         List<ServerEngines> all = new ArrayList<>();
         fallback.ifPresent(all::add);
         Map<String, String> owners = new HashMap<>();
-        fallback.ifPresent(f -> RouteCertificates.dnsNames(f).forEach(n -> owners.put(n, "certificate")));
+        fallback.ifPresent(f -> CertificateSelector.dnsNames(f).forEach(n -> owners.put(n, "certificate")));
         JsonNode list = node.get("certificates");
         if (list != null && (!list.isArray() || list.isEmpty())) {
             problem(
@@ -566,7 +566,7 @@ public final class ConfigLoader {
             for (int i = 0; i < list.size(); i++) {
                 String label = "certificates[" + (i + 1) + "]";
                 sniCertificate(list.get(i), name, label, protocol, fallback).ifPresent(e -> {
-                    List<String> names = RouteCertificates.dnsNames(e);
+                    List<String> names = CertificateSelector.dnsNames(e);
                     if (names.isEmpty()) {
                         problem(
                                 where(name, label + " certificate"),

@@ -8,15 +8,10 @@ import dev.optls.tls.ServerTls;
 import dev.optls.tls.TlsConfigException;
 import dev.optls.tls.TlsProfile;
 import java.nio.file.Path;
-import java.security.cert.CertificateParsingException;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -25,7 +20,6 @@ import java.util.Optional;
  * (with a problem per key) and on every reload (the whole set is re-read, or none of it is used).
  */
 final class RouteCertificates {
-    private static final int SAN_DNS = 2;
 
     private RouteCertificates() {}
 
@@ -55,10 +49,10 @@ final class RouteCertificates {
         }
         Map<String, Integer> owners = new HashMap<>();
         for (int i = 0; i < all.size(); i++) {
-            if (i > 0 && dnsNames(all.get(i)).isEmpty()) {
+            if (i > 0 && CertificateSelector.dnsNames(all.get(i)).isEmpty()) {
                 throw new TlsConfigException(files.get(i).chain() + " has no DNS names: no client can select it");
             }
-            for (String name : dnsNames(all.get(i))) {
+            for (String name : CertificateSelector.dnsNames(all.get(i))) {
                 Integer other = owners.putIfAbsent(name, i);
                 if (other != null && other != i) {
                     throw new TlsConfigException(
@@ -72,24 +66,5 @@ final class RouteCertificates {
             all.forEach(e -> e.withTicketKeys(keys));
         }
         return CertificateSelector.of(all);
-    }
-
-    /** The leaf's SAN dNSNames, lower-cased: the names SNI selects by. */
-    static List<String> dnsNames(ServerEngines engines) {
-        X509Certificate leaf = engines.chain().get(0);
-        List<String> names = new ArrayList<>();
-        try {
-            Collection<List<?>> sans = leaf.getSubjectAlternativeNames();
-            if (sans != null) {
-                for (List<?> san : sans) {
-                    if (Objects.equals(san.get(0), SAN_DNS)) {
-                        names.add(((String) san.get(1)).toLowerCase(Locale.ROOT));
-                    }
-                }
-            }
-        } catch (CertificateParsingException e) {
-            return List.of();
-        }
-        return names;
     }
 }

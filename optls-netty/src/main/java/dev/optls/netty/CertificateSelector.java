@@ -47,8 +47,7 @@ public final class CertificateSelector {
         List<Entry> exact = new ArrayList<>();
         List<Entry> wildcard = new ArrayList<>();
         for (ServerEngines engines : certificates) {
-            for (String name : dnsNames(engines.chain().get(0))) {
-                String n = name.toLowerCase(Locale.ROOT);
+            for (String n : dnsNames(engines)) {
                 if (n.startsWith("*.")) {
                     wildcard.add(new Entry(n.substring(1), engines));
                 } else {
@@ -87,14 +86,16 @@ public final class CertificateSelector {
         return fallback;
     }
 
-    private static List<String> dnsNames(X509Certificate leaf) {
+    /** The SAN dNSNames of {@code engines}' leaf certificate, lower-cased: the names SNI selects by. */
+    public static List<String> dnsNames(ServerEngines engines) {
+        X509Certificate leaf = engines.chain().get(0);
         List<String> names = new ArrayList<>();
         try {
             Collection<List<?>> sans = leaf.getSubjectAlternativeNames();
             if (sans != null) {
                 for (List<?> san : sans) {
                     if (Objects.equals(san.get(0), SAN_DNS)) {
-                        names.add((String) san.get(1));
+                        names.add(((String) san.get(1)).toLowerCase(Locale.ROOT));
                     }
                 }
             }

@@ -19,13 +19,14 @@ import java.util.Map;
  * A {@link DnsResolver} answering from a table, for the DANE rules. Unknown names are a secure NXDOMAIN; every
  * question asked is recorded.
  */
-final class FakeDns implements DnsResolver {
+public final class FakeDns implements DnsResolver {
 
     private final Map<String, DnsAnswer<?>> answers = new HashMap<>();
-    final List<String> asked = new ArrayList<>();
+    /** Every question asked, as {@code TYPE name}. */
+    public final List<String> asked = new ArrayList<>();
 
     /** Secure or insecure address records for {@code host}, reached through {@code chain}. */
-    FakeDns a(String host, DnssecStatus status, String... chain) {
+    public FakeDns a(String host, DnssecStatus status, String... chain) {
         try {
             answers.put(
                     key(host, RecordType.A),
@@ -38,7 +39,7 @@ final class FakeDns implements DnsResolver {
     }
 
     /** TLSA records (presentation text) at {@code name}. */
-    FakeDns tlsa(String name, DnssecStatus status, String... records) {
+    public FakeDns tlsa(String name, DnssecStatus status, String... records) {
         List<RecordData> data = new ArrayList<>();
         for (String text : records) {
             TlsaRecord r = ((TlsaParse.Parsed) TlsaRecord.parse(text)).record();
@@ -50,7 +51,7 @@ final class FakeDns implements DnsResolver {
     }
 
     /** Raw TLSA RDATA at {@code name}, for malformed records. */
-    FakeDns tlsaWire(String name, byte[] wire) {
+    public FakeDns tlsaWire(String name, byte[] wire) {
         answers.put(
                 key(name, RecordType.TLSA),
                 new DnsAnswer.Records<>(
@@ -59,18 +60,18 @@ final class FakeDns implements DnsResolver {
     }
 
     /** Any answer for {@code name} and {@code type}. */
-    FakeDns answer(String name, RecordType type, DnsAnswer<?> answer) {
+    public FakeDns answer(String name, RecordType type, DnsAnswer<?> answer) {
         answers.put(key(name, type), answer);
         return this;
     }
 
     /** A failed lookup for {@code name} and {@code type}. */
-    FakeDns fail(String name, RecordType type, DnssecStatus status, LookupFailure failure) {
+    public FakeDns fail(String name, RecordType type, DnssecStatus status, LookupFailure failure) {
         return answer(name, type, new DnsAnswer.Failed<>(name, type, List.of(), status, failure, failure + " (fake)"));
     }
 
     /** A secure NODATA for {@code name} and {@code type}. */
-    FakeDns noData(String name, RecordType type) {
+    public FakeDns noData(String name, RecordType type) {
         return answer(name, type, new DnsAnswer.NoData<>(name, type, List.of(), DnssecStatus.SECURE));
     }
 

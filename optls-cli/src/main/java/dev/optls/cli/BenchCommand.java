@@ -38,7 +38,12 @@ import picocli.CommandLine.Parameters;
                     + " query over TLS, close. Progress goes to stderr once a second; the report to stdout.",
             "Point it only at servers you run: it opens connections as fast as the server accepts them."
         },
-        subcommands = {BenchCommand.Sessions.class, BenchCommand.Bulk.class, BenchCommand.Idle.class},
+        subcommands = {
+            BenchCommand.Sessions.class,
+            BenchCommand.Bulk.class,
+            BenchCommand.Idle.class,
+            SocketmapBench.class
+        },
         footer = "%nExit codes: 0 at least one session/transfer/connection succeeded, 2 usage error,"
                 + " 3 nothing succeeded (see the errors in the report)%n")
 public final class BenchCommand implements Runnable {

@@ -285,7 +285,15 @@ public final class ReportSchedule implements AutoCloseable {
         }
         int attempts = 0;
         while (!queue.isEmpty() && !queue.peek().retryAt.isAfter(now) && attempts < maxPerRun) {
-            attempt(queue.poll(), now);
+            Pending p = queue.poll();
+            try {
+                attempt(p, now);
+            } catch (RuntimeException e) {
+                // A bug or a broken dependency (the mail delivery is caught in sendMail): this report is retried
+                // like a failed delivery, the others still get their turn, and the listener hears of it.
+                listener.failed(e, now.plus(retryAfter(p.attempts)));
+                failed(p, now, "unexpected error: " + e, List.of(), true);
+            }
             attempts++;
         }
         Instant next = nextDrain;

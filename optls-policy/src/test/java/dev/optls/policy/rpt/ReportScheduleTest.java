@@ -456,6 +456,65 @@ class ReportScheduleTest {
     }
 
     @Test
+    void aUriTheHttpClientRefusesIsAFailedDestinationNotACrash() {
+        // Regression: HttpsReportSender threw IllegalArgumentException ("port out of range") for this record.
+        dns.records("_smtp._tls.port.test", "v=TLSRPTv1; rua=https://127.0.0.1:99999/r,mailto:r@port.test");
+        sessions("port.test", T0, 1, 0);
+        ReportSchedule s = schedule().maxDelay(Duration.ZERO).build();
+        s.start();
+
+        executor.runNext();
+
+        assertThat(outcomes).singleElement().isInstanceOfSatisfying(ReportOutcome.Delivered.class, d -> {
+            assertThat(d.deliveries().get(0))
+                    .isInstanceOfSatisfying(
+                            ReportDelivery.Failed.class,
+                            f -> assertThat(f.reason()).contains("port out of range"));
+            assertThat(d.deliveries().get(1)).isInstanceOf(ReportDelivery.Accepted.class);
+        });
+    }
+
+    @Test
+    void anUnexpectedErrorRetriesThatReportAndTheOthersStillGo() {
+        for (String d : List.of("a.test", "b.test")) {
+            dns.records("_smtp._tls." + d, "v=TLSRPTv1; rua=mailto:r@" + d);
+            sessions(d, T0, 1, 0);
+        }
+        List<String> failures = new CopyOnWriteArrayList<>();
+        AtomicInteger calls = new AtomicInteger();
+        ReportSchedule s = schedule()
+                .maxDelay(Duration.ZERO)
+                .reportIds(() -> {
+                    if (calls.incrementAndGet() == 1) {
+                        throw new IllegalStateException("id source broken");
+                    }
+                    return "report-" + calls.get();
+                })
+                .listener(new ReportListener() {
+                    @Override
+                    public void outcome(ReportOutcome outcome) {
+                        outcomes.add(outcome);
+                    }
+
+                    @Override
+                    public void failed(RuntimeException error, Instant nextAttempt) {
+                        failures.add(error.getMessage() + " next " + nextAttempt);
+                    }
+                })
+                .build();
+        s.start();
+
+        executor.runNext();
+        executor.runNext();
+
+        assertThat(failures).containsExactly("id source broken next " + MIDNIGHT.plus(H));
+        assertThat(outcomes)
+                .extracting(o -> o.getClass().getSimpleName() + " " + o.policyDomain())
+                .containsExactly("WillRetry a.test", "Delivered b.test", "Delivered a.test");
+        assertThat(mails).extracting(Sent::at).containsExactly(MIDNIGHT, MIDNIGHT.plus(H));
+    }
+
+    @Test
     void closeCancelsTheNextRunAndSettingsAreChecked() {
         ReportSchedule s = schedule().build();
         s.start();

@@ -354,6 +354,37 @@ class TlsRptFuzzTest {
                         new TlsRptReport(org, start, start.plusSeconds(length), contact, id, policies));
     }
 
+    // ---- TlsRptRecord.parse (its arbitrary-text properties are in TlsRptRecordTest)
+
+    @Property(tries = 1000)
+    void nearValidRecordsAreValuesAndValidOnesRoundTrip(@ForAll("mutatedRecords") String text) {
+        TlsRptRecordOutcome outcome = TlsRptRecord.parse(text);
+
+        assertThat(outcome).isInstanceOfAny(TlsRptRecordOutcome.Valid.class, TlsRptRecordOutcome.Invalid.class);
+        if (outcome instanceof TlsRptRecordOutcome.Valid valid) {
+            TlsRptRecord r = valid.record();
+            assertThat(r.rua()).isNotEmpty().hasSizeLessThanOrEqualTo(TlsRptRecord.MAX_URIS);
+            assertThat(r.rua()).allSatisfy(u -> assertThat(u.getScheme()).isIn("mailto", "https"));
+            assertThat(TlsRptRecord.parse(r.toText())).isEqualTo(outcome);
+            Statistics.label("outcome").collect("valid");
+        } else {
+            assertThat(((TlsRptRecordOutcome.Invalid) outcome).reason())
+                    .isNotBlank()
+                    .hasSizeLessThanOrEqualTo(MAX_REASON);
+            Statistics.label("outcome").collect("invalid");
+        }
+    }
+
+    @Provide
+    Arbitrary<String> mutatedRecords() {
+        return Arbitraries.oneOf(
+                Mutations.of(
+                        "v=TLSRPTv1; rua=mailto:tlsrpt@example.com,https://r.example/v1?a=%2C;rua=mailto:b@x.example;"
+                                + " ext.1=x:y",
+                        Mutations.syntaxCharacters()),
+                Mutations.of("v=TLSRPTv1;rua=https://[2001:db8::1]:8443/r", Mutations.syntaxCharacters()));
+    }
+
     // ---- TlsRptFiles.gunzip
 
     @Property(tries = 500)

@@ -239,6 +239,20 @@ public final class ReportSchedule implements AutoCloseable {
         return new Counts(delivered.get(), notWanted.get(), gaveUp.get(), dropped.get(), queued.get());
     }
 
+    /** Tells the listener; one that throws (it must not) is logged and changes nothing (no report is sent twice). */
+    private void outcome(ReportOutcome o) {
+        tell(() -> listener.outcome(o));
+    }
+
+    private static void tell(Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            System.getLogger(ReportSchedule.class.getName())
+                    .log(System.Logger.Level.ERROR, "the TLS-RPT report listener threw; fix the listener", e);
+        }
+    }
+
     private Instant drainAfter(Instant now) {
         Instant midnight = LocalDate.ofInstant(now, ZoneOffset.UTC)
                 .plusDays(1)
@@ -260,17 +274,19 @@ public final class ReportSchedule implements AutoCloseable {
             }
         }
         Instant now = clock.instant();
-        Instant next;
+        Instant next = now.plus(continueAfter);
         try {
             next = runOnce(now);
         } catch (RuntimeException e) {
-            next = now.plus(continueAfter);
-            listener.failed(e, next);
-        }
-        queued.set(queue.size());
-        synchronized (lock) {
-            if (!closed) {
-                scheduleAt(clock.instant(), next);
+            Instant retry = next;
+            tell(() -> listener.failed(e, retry));
+        } finally {
+            // Whatever happened, the schedule goes on.
+            queued.set(queue.size());
+            synchronized (lock) {
+                if (!closed) {
+                    scheduleAt(clock.instant(), next);
+                }
             }
         }
     }
@@ -291,7 +307,8 @@ public final class ReportSchedule implements AutoCloseable {
             } catch (RuntimeException e) {
                 // A bug or a broken dependency (the mail delivery is caught in sendMail): this report is retried
                 // like a failed delivery, the others still get their turn, and the listener hears of it.
-                listener.failed(e, now.plus(retryAfter(p.attempts)));
+                Instant retry = now.plus(retryAfter(p.attempts));
+                tell(() -> listener.failed(e, retry));
                 failed(p, now, "unexpected error: " + e, List.of(), true);
             }
             attempts++;
@@ -309,13 +326,13 @@ public final class ReportSchedule implements AutoCloseable {
     private void enqueue(LocalDate day, String domain, List<PolicyReport> policies, Instant now) {
         if (tooOld(day, now)) {
             dropped.incrementAndGet();
-            listener.outcome(new ReportOutcome.Dropped(
+            outcome(new ReportOutcome.Dropped(
                     domain, day, "the day ended more than " + maxAge + " ago (the schedule was not running)"));
             return;
         }
         if (queue.size() >= maxQueued) {
             dropped.incrementAndGet();
-            listener.outcome(new ReportOutcome.Dropped(
+            outcome(new ReportOutcome.Dropped(
                     domain, day, maxQueued + " reports are already waiting (the queue is full)"));
             return;
         }
@@ -341,7 +358,7 @@ public final class ReportSchedule implements AutoCloseable {
         if (!(record instanceof TlsRptRecordOutcome.Valid valid)) {
             // RFC 8460 §3: no (single, valid) record — the domain does not implement TLSRPT; nothing is sent.
             notWanted.incrementAndGet();
-            listener.outcome(new ReportOutcome.NotWanted(p.domain, p.day, describe(record)));
+            outcome(new ReportOutcome.NotWanted(p.domain, p.day, describe(record)));
             return;
         }
         if (p.built == null) {
@@ -413,8 +430,7 @@ public final class ReportSchedule implements AutoCloseable {
 
     private void delivered(Pending p, List<ReportDelivery> deliveries) {
         delivered.incrementAndGet();
-        listener.outcome(
-                new ReportOutcome.Delivered(p.domain, p.day, p.built.report().reportId(), p.attempts, deliveries));
+        outcome(new ReportOutcome.Delivered(p.domain, p.day, p.built.report().reportId(), p.attempts, deliveries));
     }
 
     private void failed(Pending p, Instant now, String reason, List<ReportDelivery> deliveries, boolean retryable) {
@@ -430,12 +446,12 @@ public final class ReportSchedule implements AutoCloseable {
         }
         if (giveUp != null) {
             gaveUp.incrementAndGet();
-            listener.outcome(new ReportOutcome.GaveUp(p.domain, p.day, p.attempts, giveUp, deliveries));
+            outcome(new ReportOutcome.GaveUp(p.domain, p.day, p.attempts, giveUp, deliveries));
             return;
         }
         p.retryAt = retryAt;
         queue.add(p);
-        listener.outcome(new ReportOutcome.WillRetry(p.domain, p.day, p.attempts, reason, deliveries, retryAt));
+        outcome(new ReportOutcome.WillRetry(p.domain, p.day, p.attempts, reason, deliveries, retryAt));
     }
 
     /** {@code firstRetry * 2^(attempts-1)}, at most {@code maxRetry}. */

@@ -29,8 +29,9 @@ import java.util.random.RandomGenerator;
  *       Builder#maxJitter} (1 h) so that a fleet of servers started together does not refresh together.
  *   <li>Per-domain exponential back-off after {@link StsRefresh.Outcome#FETCH_FAILED}: the domain is tried again
  *       after {@link Builder#firstBackoff} (1 h), then twice as long each time, at most {@link Builder#maxBackoff}
- *       (24 h), and skipped by rounds meanwhile, so one broken domain is not hammered; a successful refresh, or the
- *       policy no longer being due (refreshed by a delivery, expired, removed), resets it.
+ *       (24 h), and skipped by rounds meanwhile, so one broken domain is not hammered; any other outcome (refreshed,
+ *       or no usable TXT record), or the policy no longer being due (refreshed by a delivery, expired, removed),
+ *       resets it.
  *   <li>At most {@link Builder#maxPerRun} (100) refreshes per run; the rest follow after {@link
  *       Builder#continueAfter} (1 min), so one run never holds the thread for the whole cache.
  *   <li>Every outcome with {@link StsRefresh#shouldAlert()} goes to the {@link RefreshListener} (RFC 8461 §5.1:
@@ -173,19 +174,31 @@ public final class RefreshSchedule implements AutoCloseable {
             }
         }
         Instant now = clock.instant();
-        Instant next;
+        Instant next = now.plus(firstBackoff);
         try {
             RefreshRun run = runOnce(now);
             next = run.nextRun();
-            listener.finished(run);
+            tell(() -> listener.finished(run));
         } catch (RuntimeException e) {
-            next = now.plus(firstBackoff);
-            listener.failed(e, next);
-        }
-        synchronized (lock) {
-            if (!closed) {
-                scheduleAt(clock.instant(), next);
+            Instant retry = next;
+            tell(() -> listener.failed(e, retry));
+        } finally {
+            // Whatever happened, the schedule goes on.
+            synchronized (lock) {
+                if (!closed) {
+                    scheduleAt(clock.instant(), next);
+                }
             }
+        }
+    }
+
+    /** Calls the listener; one that throws (it must not) is logged and does not stop the schedule. */
+    private static void tell(Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            System.getLogger(RefreshSchedule.class.getName())
+                    .log(System.Logger.Level.ERROR, "the MTA-STS refresh listener threw; fix the listener", e);
         }
     }
 
@@ -252,7 +265,8 @@ public final class RefreshSchedule implements AutoCloseable {
         }
         for (StsRefresh r : alerts) {
             Backoff b = backoff.get(r.policyDomain());
-            listener.alert(r, b != null ? b.retryAt() : nextRound);
+            Instant nextAttempt = b != null ? b.retryAt() : nextRound;
+            tell(() -> listener.alert(r, nextAttempt));
         }
         return new RefreshRun(now, refreshes, due.size(), backingOff, deferred, next);
     }

@@ -515,6 +515,25 @@ class ReportScheduleTest {
     }
 
     @Test
+    void aListenerThatThrowsNeitherResendsAReportNorStopsTheSchedule() {
+        dns.records("_smtp._tls.once.test", "v=TLSRPTv1; rua=mailto:r@once.test");
+        sessions("once.test", T0, 1, 0);
+        ReportSchedule s = schedule()
+                .maxDelay(Duration.ZERO)
+                .listener(o -> {
+                    throw new IllegalStateException("listener broken");
+                })
+                .build();
+        s.start();
+
+        executor.runNext();
+
+        assertThat(mails).hasSize(1);
+        assertThat(s.counts()).isEqualTo(new ReportSchedule.Counts(1, 0, 0, 0, 0));
+        assertThat(executor.nextDue()).contains(MIDNIGHT.plus(Duration.ofDays(1)));
+    }
+
+    @Test
     void closeCancelsTheNextRunAndSettingsAreChecked() {
         ReportSchedule s = schedule().build();
         s.start();

@@ -268,6 +268,31 @@ class RefreshScheduleTest {
     }
 
     @Test
+    void aListenerThatThrowsDoesNotStopTheSchedule() {
+        cached("gone.test", "g1", T0.minus(Duration.ofDays(6)));
+        dns.nxdomain("_mta-sts.gone.test");
+        RefreshSchedule s = schedule(cache)
+                .maxJitter(Duration.ZERO)
+                .listener(new RefreshListener() {
+                    @Override
+                    public void alert(StsRefresh refresh, Instant nextAttempt) {
+                        throw new IllegalStateException("listener broken");
+                    }
+
+                    @Override
+                    public void finished(RefreshRun run) {
+                        throw new IllegalStateException("listener broken");
+                    }
+                })
+                .build();
+        s.start();
+
+        executor.runNext();
+
+        assertThat(executor.nextDue()).contains(T0.plus(Duration.ofDays(1)));
+    }
+
+    @Test
     void closeCancelsTheNextRunAndStartIsOnce() {
         RefreshSchedule s = schedule(cache).build();
         s.start();

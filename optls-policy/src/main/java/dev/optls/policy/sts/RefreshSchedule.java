@@ -28,12 +28,12 @@ import java.util.random.RandomGenerator;
  *       gets at least two chances before it expires; the first round after a random delay up to {@link
  *       Builder#maxJitter} (1 h) so that a fleet of servers started together does not refresh together.
  *   <li>Per-domain exponential back-off after {@link StsRefresh.Outcome#FETCH_FAILED}: the domain is tried again
- *       after {@link Builder#firstBackoff} (1 h), then twice as long each time, at most {@link Builder#maxBackoff}
+ *       after {@link Builder#backoff first back-off} (1 h), then twice as long each time, at most {@link Builder#backoff longest}
  *       (24 h), and skipped by rounds meanwhile, so one broken domain is not hammered; any other outcome (refreshed,
  *       or no usable TXT record), or the policy no longer being due (refreshed by a delivery, expired, removed),
  *       resets it.
  *   <li>At most {@link Builder#maxPerRun} (100) refreshes per run; the rest follow after {@link
- *       Builder#continueAfter} (1 min), so one run never holds the thread for the whole cache.
+ *       Builder#maxPerRun pause} (1 min), so one run never holds the thread for the whole cache.
  *   <li>Every outcome with {@link StsRefresh#shouldAlert()} goes to the {@link RefreshListener} (RFC 8461 §5.1:
  *       alert administrators), by default {@link RefreshListener#logging() logged}.
  * </ul>

@@ -94,6 +94,11 @@ public final class TlsaRecord {
             return new TlsaParse.Malformed(
                     "TLSA data must be an even number of hex digits: '" + abbreviate(text) + "'");
         }
+        if (hex.length() / 2 > MAX_DATA_LENGTH) {
+            // RFC 6698 §2.1: the RDATA must fit a 16-bit RDLENGTH, as fromWire requires.
+            return new TlsaParse.Malformed(
+                    "TLSA data longer than " + MAX_DATA_LENGTH + " bytes: '" + abbreviate(text) + "'");
+        }
         return new TlsaParse.Parsed(
                 new TlsaRecord(usage, selector, type, HexFormat.of().parseHex(hex)));
     }

@@ -59,20 +59,25 @@ public final class HttpsReportSender {
         return new HttpsReportSender(sslContext, connectTimeout, requestTimeout);
     }
 
-    /** POSTs the gzipped report to {@code destination}, an {@code https:} URI from a TLS-RPT record. */
+    /**
+     * POSTs the gzipped report to {@code destination}, an {@code https:} URI from a TLS-RPT record; whatever the URI
+     * or the receiver does is a {@link ReportDelivery}.
+     *
+     * @throws IllegalArgumentException if {@code destination} is not an {@code https:} URI (a caller bug)
+     */
     public ReportDelivery post(URI destination, byte[] gzippedReport) {
         Objects.requireNonNull(gzippedReport, "gzippedReport");
         if (destination.getScheme() == null
                 || !destination.getScheme().toLowerCase(Locale.ROOT).equals("https")) {
             throw new IllegalArgumentException("reports are posted to https: URIs only, not " + destination);
         }
-        HttpRequest request = HttpRequest.newBuilder(destination)
-                .timeout(requestTimeout)
-                // RFC 8460 §5.4: the report is the body, with its media type.
-                .header("Content-Type", TlsRptFiles.GZIP_MEDIA_TYPE)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(gzippedReport))
-                .build();
         try {
+            HttpRequest request = HttpRequest.newBuilder(destination)
+                    .timeout(requestTimeout)
+                    // RFC 8460 §5.4: the report is the body, with its media type.
+                    .header("Content-Type", TlsRptFiles.GZIP_MEDIA_TYPE)
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(gzippedReport))
+                    .build();
             HttpResponse<Void> response = client.send(request, HttpResponse.BodyHandlers.discarding());
             int status = response.statusCode();
             // RFC 8460 §5.4: "a 2xx ... response ... MUST be considered successful delivery".
@@ -88,6 +93,9 @@ public final class HttpsReportSender {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new ReportDelivery.Failed(destination, "interrupted");
+        } catch (IllegalArgumentException e) {
+            // The URI comes from the peer's DNS record: a port out of range or a host the JDK refuses is its fault.
+            return new ReportDelivery.Failed(destination, "the JDK HTTP client refuses this URI: " + e.getMessage());
         }
     }
 

@@ -45,6 +45,15 @@ public record ReportPolicy(PolicyType type, List<String> policyStrings, String p
         if (d.isEmpty()) {
             throw new IllegalArgumentException("the policy domain is empty");
         }
+        // One trailing dot is removed; a second one would survive and be removed by the next reader: refused, so
+        // that a report read back and written again is the same report.
+        if (d.endsWith(".")) {
+            throw new IllegalArgumentException("the policy domain ends with an empty label: " + shorten(domain));
+        }
         return d.toLowerCase(Locale.ROOT);
+    }
+
+    private static String shorten(String s) {
+        return s.length() > 100 ? s.substring(0, 100) + "..." : s;
     }
 }

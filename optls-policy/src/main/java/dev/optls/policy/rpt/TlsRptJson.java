@@ -1,5 +1,6 @@
 package dev.optls.policy.rpt;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -98,9 +99,9 @@ public final class TlsRptJson {
         try {
             root = MAPPER.readTree(json);
         } catch (IOException e) {
-            return new TlsRptParse.Malformed("not JSON: " + e.getMessage());
+            return new TlsRptParse.Malformed("not JSON: " + jsonProblem(e));
         } catch (RuntimeException e) {
-            return new TlsRptParse.Malformed("not JSON: " + e.getMessage());
+            return new TlsRptParse.Malformed("not JSON: " + shorten(String.valueOf(e.getMessage()), 200));
         }
         try {
             return new TlsRptParse.Parsed(read(root));
@@ -122,7 +123,7 @@ public final class TlsRptJson {
             String typeName = text(policy, "policy-type", true);
             PolicyType type = PolicyType.fromWireName(typeName);
             if (type == null) {
-                throw new MalformedException("unknown policy-type '" + typeName + "'");
+                throw new MalformedException("unknown policy-type '" + shorten(typeName) + "'");
             }
             List<String> strings = new ArrayList<>();
             for (JsonNode s : array(policy, "policy-string", false)) {
@@ -149,7 +150,7 @@ public final class TlsRptJson {
                     }
                 }
                 if (result == null) {
-                    throw new MalformedException("unknown result-type '" + resultName + "'");
+                    throw new MalformedException("unknown result-type '" + shorten(resultName) + "'");
                 }
                 SessionFailure f = new SessionFailure(
                         result,
@@ -184,7 +185,7 @@ public final class TlsRptJson {
                 // Some senders (Microsoft) omit the zone: taken as UTC.
                 return LocalDateTime.parse(text).toInstant(ZoneOffset.UTC);
             } catch (DateTimeParseException e2) {
-                throw new MalformedException("'" + text + "' is not an RFC 3339 date-time");
+                throw new MalformedException("'" + shorten(text) + "' is not an RFC 3339 date-time");
             }
         }
     }
@@ -232,6 +233,25 @@ public final class TlsRptJson {
             throw new MalformedException("'" + name + "' must be a non-negative integer");
         }
         return n.longValue();
+    }
+
+    /** Reasons quote at most a short piece of the input (a value can be megabytes long). */
+    private static String shorten(String s) {
+        return shorten(s, 100);
+    }
+
+    private static String shorten(String s, int max) {
+        return s.length() > max ? s.substring(0, max) + "..." : s;
+    }
+
+    /** Jackson's message without its quote of the input, and where the problem is. */
+    private static String jsonProblem(IOException e) {
+        if (e instanceof JsonProcessingException j) {
+            JsonLocation at = j.getLocation();
+            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+            return shorten(String.valueOf(j.getOriginalMessage()), 200) + where;
+        }
+        return shorten(String.valueOf(e.getMessage()), 200);
     }
 
     private static void putIfPresent(ObjectNode o, String name, String value) {

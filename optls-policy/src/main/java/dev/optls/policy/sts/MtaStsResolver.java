@@ -29,7 +29,8 @@ import java.util.Optional;
  *       MTA-STS", RFC 8461 §3.3).
  * </ol>
  *
- * <p>{@link #refreshDue} refreshes cached policies before they expire (RFC 8461 §5.1), for a scheduler to call.
+ * <p>{@link #refreshDue} refreshes cached policies before they expire (RFC 8461 §5.1); {@link RefreshSchedule} calls
+ * it daily, with back-off per domain after failed fetches.
  */
 public final class MtaStsResolver {
 
@@ -125,9 +126,7 @@ public final class MtaStsResolver {
         if (window.isNegative()) {
             throw new IllegalArgumentException("the refresh window must not be negative: " + window);
         }
-        List<CachedPolicy> due = new ArrayList<>(cache.expiringBefore(now.plus(window)));
-        due.removeIf(entry -> !entry.isValidAt(now));
-        due.sort(Comparator.comparing(CachedPolicy::expiresAt));
+        List<CachedPolicy> due = due(now, window);
         List<StsRefresh> outcomes = new ArrayList<>(due.size());
         for (CachedPolicy entry : due) {
             outcomes.add(refresh(entry, now));
@@ -135,7 +134,16 @@ public final class MtaStsResolver {
         return outcomes;
     }
 
-    private StsRefresh refresh(CachedPolicy entry, Instant now) {
+    /** The cached policies {@link #refreshDue} would refresh, soonest expiry first (for {@link RefreshSchedule}). */
+    List<CachedPolicy> due(Instant now, Duration window) {
+        List<CachedPolicy> due = new ArrayList<>(cache.expiringBefore(now.plus(window)));
+        due.removeIf(entry -> !entry.isValidAt(now));
+        due.sort(Comparator.comparing(CachedPolicy::expiresAt).thenComparing(CachedPolicy::policyDomain));
+        return due;
+    }
+
+    /** Refreshes one cache entry (see {@link #refreshDue}); package-private for {@link RefreshSchedule}. */
+    StsRefresh refresh(CachedPolicy entry, Instant now) {
         String domain = entry.policyDomain();
         String owner = StsRecord.PREFIX + domain;
         String kept = "; keeping cached policy id " + entry.id() + " until " + entry.expiresAt();

@@ -37,7 +37,8 @@ public record MxPattern(String domain, boolean wildcard) {
     static Optional<String> problemWithPattern(String text) {
         boolean wildcard = text.startsWith("*.");
         String domain = wildcard ? text.substring(2) : text;
-        return problem(stripDot(domain)).map(p -> "mx pattern '" + text + "': " + p);
+        // Messages quote at most a short piece of peer input (a pattern can be 64 KiB long).
+        return problem(stripDot(domain)).map(p -> "mx pattern '" + shorten(text) + "': " + p);
     }
 
     private static MxPattern create(String text) {
@@ -74,6 +75,10 @@ public record MxPattern(String domain, boolean wildcard) {
         return toText();
     }
 
+    private static String shorten(String s) {
+        return s.length() > 70 ? s.substring(0, 70) + "..." : s;
+    }
+
     private static String stripDot(String name) {
         return name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
     }
@@ -100,7 +105,7 @@ public record MxPattern(String domain, boolean wildcard) {
                 char c = label.charAt(i);
                 boolean letDig = TxtRecordSyntax.isAlnum(c);
                 if (!letDig && !(c == '-' && i > 0 && i < label.length() - 1)) {
-                    return Optional.of("'" + label + "' is not a letter-digit-hyphen label (A-labels only)");
+                    return Optional.of("'" + shorten(label) + "' is not a letter-digit-hyphen label (A-labels only)");
                 }
             }
         }

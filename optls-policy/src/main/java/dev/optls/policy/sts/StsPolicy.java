@@ -143,21 +143,21 @@ public record StsPolicy(StsMode mode, List<MxPattern> mx, long maxAgeSeconds, St
                 case "version" -> {
                     // RFC 8461 §3.2: sts-policy-version-value = %s"STSv1"
                     if (!value.equals("STSv1")) {
-                        return invalid(number, "version must be STSv1, not '" + value + "'");
+                        return invalid(number, "version must be STSv1, not '" + shorten(value) + "'");
                     }
                     version = true;
                 }
                 case "mode" -> {
                     Optional<StsMode> parsed = StsMode.fromWireName(value);
                     if (parsed.isEmpty()) {
-                        return invalid(number, "mode must be enforce, testing or none, not '" + value + "'");
+                        return invalid(number, "mode must be enforce, testing or none, not '" + shorten(value) + "'");
                     }
                     mode = parsed.get();
                 }
                 case "max_age" -> {
                     // RFC 8461 §3.2: sts-policy-max-age-value = 1*10(DIGIT)
                     if (value.isEmpty() || value.length() > 10 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                        return invalid(number, "max_age must be 1 to 10 digits, not '" + value + "'");
+                        return invalid(number, "max_age must be 1 to 10 digits, not '" + shorten(value) + "'");
                     }
                     maxAge = Math.min(Long.parseLong(value), MAX_MAX_AGE);
                 }

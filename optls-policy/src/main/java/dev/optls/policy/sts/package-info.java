@@ -8,7 +8,8 @@
  * type; {@link dev.optls.policy.sts.MtaStsResolver} applies the discovery and cache rules over a
  * {@link dev.optls.policy.sts.PolicyCache} (in memory, {@link dev.optls.policy.sts.SqlitePolicyCache} on disk or
  * {@link dev.optls.policy.sts.RedisPolicyCache} shared) and returns a {@link dev.optls.policy.sts.StsDecision}, and
- * refreshes cached policies before they expire ({@link dev.optls.policy.sts.StsRefresh}). Peer input never throws;
+ * refreshes cached policies before they expire ({@link dev.optls.policy.sts.StsRefresh}), daily with back-off per
+ * domain through {@link dev.optls.policy.sts.RefreshSchedule}. Peer input never throws;
  * a store that cannot be used throws {@link dev.optls.policy.sts.PolicyCacheException}; time is passed in.
  */
 package dev.optls.policy.sts;

@@ -137,6 +137,16 @@ class HttpsReportSenderTest {
     }
 
     @Test
+    void aUriTheHttpClientRefusesIsAFailedDelivery() {
+        // From a peer's record (TlsRptRecord keeps it: it has a host); the JDK refuses the port.
+        URI uri = URI.create("https://127.0.0.1:99999/");
+        ReportDelivery result = sender().post(uri, report());
+        assertThat(result)
+                .isInstanceOfSatisfying(
+                        ReportDelivery.Failed.class, f -> assertThat(f.reason()).contains("port out of range"));
+    }
+
+    @Test
     void onlyHttpsUris() {
         assertThatThrownBy(() -> sender().post(URI.create("http://127.0.0.1:1/"), report()))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -3,7 +3,8 @@
  * dev.optls.policy.rpt.TlsRptResult}), the {@code _smtp._tls} TXT record ({@link dev.optls.policy.rpt.TlsRptRecord}),
  * per-day aggregation of sessions ({@link dev.optls.policy.rpt.TlsRptCollector}), the report JSON of RFC 8460 §4.4
  * ({@link dev.optls.policy.rpt.TlsRptJson}), file names and gzip ({@link dev.optls.policy.rpt.TlsRptFiles}),
- * delivery by HTTPS POST ({@link dev.optls.policy.rpt.HttpsReportSender}) and the mail message ({@link
- * dev.optls.policy.rpt.TlsRptMail}).
+ * delivery by HTTPS POST ({@link dev.optls.policy.rpt.HttpsReportSender}), the mail message ({@link
+ * dev.optls.policy.rpt.TlsRptMail}) and its DKIM-signed delivery through an SMTP relay ({@link
+ * dev.optls.policy.rpt.MailReportSender}).
  */
 package dev.optls.policy.rpt;

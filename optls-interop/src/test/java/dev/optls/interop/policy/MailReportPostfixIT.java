@@ -198,6 +198,41 @@ class MailReportPostfixIT {
                 .startsWith("FAIL");
     }
 
+    @Test
+    void aReportOverPostfixsSizeLimitIsNotSent() throws Exception {
+        // RFC 1870: Postfix advertises SIZE <message_size_limit>; a larger report is not offered at all.
+        Credential.PemPaths pem =
+                pki.leaf("localhost").ipAddresses(Peers.LOOPBACK).issue().writePem(dir.mkdir("small"), "small");
+        try (PostfixServer small = PostfixServer.builder()
+                .tls(PeerTls.OPTIONAL)
+                .certificate(pem.chain(), pem.privateKey())
+                .mainCf("message_size_limit", "1000")
+                .start()) {
+            DkimSigner signer = DkimSigner.create(
+                    DkimKey.of(KeyPairGenerator.getInstance("Ed25519")
+                            .generateKeyPair()
+                            .getPrivate()),
+                    SUBMITTER,
+                    "tlsrpt");
+            URI rua = URI.create("mailto:sts-reports@" + RECEIVER);
+
+            List<ReportDelivery> results = MailReportSender.builder(small.host(), small.port(), signer)
+                    .serverName("localhost")
+                    .trust(TrustAnchors.of(pki.trustStore()))
+                    .timeouts(Timeouts.all(Duration.ofSeconds(15)))
+                    .build()
+                    .send(report("too-large-1", "sts-reports@" + RECEIVER), List.of(rua), "");
+
+            assertThat(results).singleElement().isInstanceOfSatisfying(ReportDelivery.MailRefused.class, r -> {
+                assertThat(r.permanent()).isTrue();
+                assertThat(r.reply()).contains("not sent", "at most 1000", "RFC 1870");
+            });
+            // The session went EHLO, STARTTLS, EHLO, QUIT: no MAIL was sent.
+            assertThat(small.awaitLog("disconnect from", Duration.ofSeconds(10)))
+                    .contains("ehlo=2 starttls=1 quit=1 commands=4");
+        }
+    }
+
     /** Waits for the Maildir file whose Subject names the report id. */
     private static Path awaitDelivery(String reportId) throws IOException, InterruptedException {
         Path inbox = mailboxes.resolve("sts-reports/new");

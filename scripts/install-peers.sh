@@ -19,6 +19,7 @@ PACKAGES="$PACKAGES fetchmail"
 PACKAGES="$PACKAGES bind9 bind9-utils"
 PACKAGES="$PACKAGES haproxy"
 PACKAGES="$PACKAGES redis-server"
+PACKAGES="$PACKAGES python3-dkim"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

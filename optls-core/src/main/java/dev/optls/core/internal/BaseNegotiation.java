@@ -152,6 +152,14 @@ public abstract class BaseNegotiation implements Negotiation {
         event = new Step.Completed(handOverResult(delivered.command(), all));
     }
 
+    /**
+     * Whether the peer has closed its side ({@link #receiveEof()}), for states in which a close is an ending
+     * rather than a failure (e.g. after SMTP {@code QUIT}).
+     */
+    protected final boolean peerClosed() {
+        return eof;
+    }
+
     /** Whether the negotiation has ended, well or badly. */
     protected final boolean isFinished() {
         return event instanceof Step.Completed

@@ -18,9 +18,9 @@ public interface MailReportDelivery {
      * @param message the whole message, headers included
      * @param mailto the {@code mailto:} URIs from the record, in record order (the address is {@link
      *     URI#getSchemeSpecificPart()})
-     * @return one outcome per destination: {@link ReportDelivery.Accepted} when the message was accepted for it
-     *     (status: the SMTP reply code), {@link ReportDelivery.Rejected} on a permanent refusal, {@link
-     *     ReportDelivery.Failed} when it could not be tried or failed temporarily
+     * @return one outcome per destination, {@link ReportDelivery#accepted()} when the message was accepted for it
+     *     ({@link MailReportSender#delivery(String)} gives {@link ReportDelivery.MailAccepted}, {@link
+     *     ReportDelivery.MailRefused} or {@link ReportDelivery.Failed})
      */
     List<ReportDelivery> send(byte[] message, List<URI> mailto);
 }

@@ -373,7 +373,7 @@ public final class ReportSchedule implements AutoCloseable {
         for (URI uri : valid.record().httpsDestinations()) {
             ReportDelivery d = https.post(uri, p.built.gzipped());
             deliveries.add(d);
-            if (d instanceof ReportDelivery.Accepted) {
+            if (d.accepted()) {
                 delivered(p, deliveries);
                 return;
             }
@@ -391,7 +391,7 @@ public final class ReportSchedule implements AutoCloseable {
             } else {
                 usable = true;
                 deliveries.addAll(sendMail(p, valid.record(), mailto, now));
-                if (deliveries.stream().anyMatch(d -> d instanceof ReportDelivery.Accepted)) {
+                if (deliveries.stream().anyMatch(ReportDelivery::accepted)) {
                     delivered(p, deliveries);
                     return;
                 }

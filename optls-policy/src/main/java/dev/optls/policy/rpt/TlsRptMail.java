@@ -13,7 +13,8 @@ import java.util.UUID;
  * TLS-Report-Submitter} and the RFC's {@code Subject}. Built as bytes with CRLF line ends, ready for SMTP {@code
  * DATA} (no dot-stuffing needed: no line begins with a dot).
  *
- * <p>Not done here: the DKIM signature RFC 8460 §5.3 requires (receivers ignore unsigned reports), and sending.
+ * <p>Not done here: the DKIM signature RFC 8460 §5.3 requires (receivers ignore unsigned reports) and sending; {@link
+ * MailReportSender} does both.
  */
 public final class TlsRptMail {
 

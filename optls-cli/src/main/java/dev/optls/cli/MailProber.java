@@ -106,7 +106,7 @@ final class MailProber {
         return new MailProbeReport(
                 plan.domain(),
                 verdict,
-                new MailProbeReport.Policy(lower(plan.source()), lower(plan.status()), plan.reason()),
+                new MailProbeReport.Policy(word(plan.source()), word(plan.status()), plan.reason()),
                 mx(mxAnswer, hosts),
                 mtaSts,
                 tlsRpt(rpt),
@@ -244,7 +244,7 @@ final class MailProber {
         return new MailProbeReport.Host(
                 host,
                 preference,
-                requirement == null ? null : lower(requirement).replace('_', '-'),
+                requirement == null ? null : word(requirement),
                 plan.map(MxPlan::reason).orElse(null),
                 addresses,
                 probed,
@@ -559,6 +559,11 @@ final class MailProber {
     private static void progress(Options options, String line) {
         options.progress().println("optls: " + line + " …");
         options.progress().flush();
+    }
+
+    /** An enum constant as a JSON word: lower case, hyphens ({@code MTA_STS_ENFORCE} → {@code mta-sts-enforce}). */
+    private static String word(Enum<?> e) {
+        return lower(e).replace('_', '-');
     }
 
     private static String lower(Enum<?> e) {

@@ -214,7 +214,7 @@ class MailProbeIT {
                 "--testing-mta-sts-port",
                 "mta-sts.sts.probe=" + policyServer.getAddress().getPort());
         JsonNode json = run.json();
-        assertThat(json.at("/policy/source").asText()).isEqualTo("mta_sts_enforce");
+        assertThat(json.at("/policy/source").asText()).isEqualTo("mta-sts-enforce");
         assertThat(json.at("/mtaSts/record").asText()).isEqualTo("valid");
         assertThat(json.at("/mtaSts/id").asText()).isEqualTo("20261130T000000");
         assertThat(json.at("/mtaSts/mode").asText()).isEqualTo("enforce");

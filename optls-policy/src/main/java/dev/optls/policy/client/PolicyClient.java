@@ -358,14 +358,11 @@ public final class PolicyClient {
             }
         }
         String reason = host.requirement() == Requirement.SKIP ? host.reason() : "not tried: " + plan.reason();
-        if (type.isPresent() && plan.status() == DeliveryPlan.Status.DELIVER
-                || type.isPresent() && plan.status() == DeliveryPlan.Status.NO_USABLE_HOST) {
+        if (type.isPresent()) {
             collector.recordFailure(
                     host.reportPolicy(),
                     new SessionFailure(type.get(), sendingMtaIp.orElse(null), host.host(), null, null, null, code),
                     clock.get());
-        } else {
-            type = Optional.empty();
         }
         return new HostAttempt(
                 host.host(), Optional.empty(), host.requirement(), HostAttempt.Outcome.SKIPPED, type, reason);

@@ -122,9 +122,14 @@ class MailProbeIT {
                 + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(spki));
     }
 
-    record Run(int exitCode, JsonNode json, String err) {}
+    /** One CLI run: exit code, the JSON (null for text), and stdout followed by stderr. */
+    record Run(int exitCode, JsonNode json, String output) {}
 
     private static Run probe(String... extra) throws Exception {
+        return run(true, extra);
+    }
+
+    private static Run run(boolean asJson, String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of(extra));
         args.addAll(List.of(
                 "--dns",
@@ -134,13 +139,15 @@ class MailProbeIT {
                 "--ca",
                 caFile.toString(),
                 "--timeout",
-                "10",
-                "--json"));
+                "10"));
+        if (asJson) {
+            args.add("--json");
+        }
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = Main.run(new PrintWriter(out), new PrintWriter(err), args.toArray(new String[0]));
         System.out.println("optls " + String.join(" ", args) + " -> " + code + "\n" + out + err);
-        return new Run(code, new ObjectMapper().readTree(out.toString()), err.toString());
+        return new Run(code, asJson ? new ObjectMapper().readTree(out.toString()) : null, out + err.toString());
     }
 
     private static Run probeMail(String domain, String... extra) throws Exception {
@@ -174,7 +181,21 @@ class MailProbeIT {
         assertThat(json.at("/mtaSts/reason").asText()).contains("DANE covers every MX host");
         assertThat(json.at("/tlsRpt/record").asText()).isEqualTo("absent");
         assertThat(run.exitCode()).isEqualTo(ExitCodes.OK);
-        assertThat(run.err()).contains("connecting to mx.dane.probe [127.0.0.1]:" + postfix.port());
+        assertThat(run.output()).contains("connecting to mx.dane.probe [127.0.0.1]:" + postfix.port());
+    }
+
+    @Test
+    void theTextReportShowsTheSameForPeople() throws Exception {
+        Run run = run(false, "probe", "mail", "dane.probe", "--port", String.valueOf(postfix.port()));
+        assertThat(run.output())
+                .contains("dane.probe  (mail domain)")
+                .contains("  MX             records, DNSSEC secure\n")
+                .contains("  10 mx.dane.probe  [dane]\n")
+                .contains("    STARTTLS     offered at 127.0.0.1\n")
+                .contains("    DANE         required, authenticated\n")
+                .contains("        match    3 1 1 ")
+                .contains("  verdict        secure: DANE: all MX authenticated\n");
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.OK);
     }
 
     @Test

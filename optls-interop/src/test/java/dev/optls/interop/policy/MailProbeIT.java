@@ -74,6 +74,12 @@ class MailProbeIT {
                 "strip MX 10 mx.strip",
                 "mx.strip A 127.0.0.1",
                 "_25._tcp.mx.strip TLSA " + good,
+                "mixed MX 10 mx1.mixed",
+                "mixed MX 20 mx2.mixed",
+                "mx1.mixed A 127.0.0.1",
+                "mx2.mixed A 127.0.0.1",
+                "_25._tcp.mx1.mixed TLSA " + good,
+                "_25._tcp.mx2.mixed TLSA " + good,
                 "sts MX 10 mx1.sts",
                 "sts MX 20 mx2.sts",
                 "mx1.sts A 127.0.0.1",
@@ -224,6 +230,20 @@ class MailProbeIT {
         assertThat(json.at("/verdict/reason").asText())
                 .contains("STARTTLS stripped on mx.strip.probe while DANE requires it");
         assertThat(run.exitCode()).isEqualTo(ExitCodes.MAIL_FAILED);
+    }
+
+    @Test
+    void oneMxStrippedUnderDaneDegradesTheDomain() throws Exception {
+        Run run = probeMail("mixed.probe", "--port", "mx1.mixed.probe=" + plainPostfix.port());
+        JsonNode json = run.json();
+        assertThat(json.at("/mx/hosts/0/starttls").asText()).isEqualTo("not-offered");
+        assertThat(json.at("/mx/hosts/0/verdict/status").asText()).isEqualTo("fail");
+        assertThat(json.at("/mx/hosts/1/dane/authenticated").asBoolean()).isTrue();
+        assertThat(json.at("/verdict/status").asText()).isEqualTo("degraded");
+        assertThat(json.at("/verdict/reason").asText())
+                .isEqualTo("DANE: STARTTLS stripped on mx1.mixed.probe while DANE requires it; mail goes to the other 1"
+                        + " MX host(s)");
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.MAIL_DEGRADED);
     }
 
     @Test

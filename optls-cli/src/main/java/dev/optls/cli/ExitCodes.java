@@ -20,6 +20,12 @@ public final class ExitCodes {
     public static final int PEER_VIOLATION = 7;
     /** Demo: at least one row was not as expected. */
     public static final int DEMO_MISMATCH = 8;
+    /** Mail probe: no DANE or MTA-STS enforce, so STARTTLS can be stripped (no policy, or MTA-STS testing). */
+    public static final int MAIL_OPPORTUNISTIC = 10;
+    /** Mail probe: the policy fails on some MX hosts; mail still goes to the others. */
+    public static final int MAIL_DEGRADED = 11;
+    /** Mail probe: no MX host meets the policy (mail would be deferred), or no usable MX; --mx: an MX fails --level. */
+    public static final int MAIL_FAILED = 12;
 
     /** The text for {@code --help}. */
     public static final String HELP = "%nExit codes:%n"
@@ -31,7 +37,10 @@ public final class ExitCodes {
             + "  5  TLS handshake failed%n"
             + "  6  certificate invalid at level verify%n"
             + "  7  peer violated the protocol (injection, malformed reply, unexpected close, timeout)%n"
-            + "  8  demo: a row was not as expected%n";
+            + "  8  demo: a row was not as expected%n"
+            + " 10  probe mail: no DANE or MTA-STS enforce, STARTTLS can be stripped (opportunistic)%n"
+            + " 11  probe mail: the policy fails on some MX hosts, mail goes to the others (degraded)%n"
+            + " 12  probe mail: no MX host meets the policy, or no usable MX; probe --mx: an MX fails --level%n";
 
     private ExitCodes() {}
 }

@@ -23,9 +23,14 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "probe",
         mixinStandardHelpOptions = true,
+        subcommands = {MailProbeCommand.class},
         description = {
             "Connect to a server, negotiate STARTTLS (or implicit TLS) at a security level, and report what was"
                     + " advertised before and after TLS, the TLS parameters and the certificate.",
+            "",
+            "With smtp://DOMAIN --mx: look up the MX hosts of DOMAIN and probe each (STARTTLS, TLS, certificate"
+                    + " against the MX name) at --level; no DANE, MTA-STS or TLS-RPT: use 'optls probe mail DOMAIN'"
+                    + " for those.",
             "",
             "Schemes: smtp (25), submission (587), lmtp (24), imap (143), pop3 (110), sieve (4190),"
                     + " nntp (119), irc (6667), postgres (5432), mysql (3306), ldap (389), ftp (21),"
@@ -39,8 +44,21 @@ public final class ProbeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "URI", description = "e.g. smtp://mx.example.org or imaps://[::1]:993")
+    @Parameters(
+            index = "0",
+            arity = "0..1",
+            paramLabel = "URI",
+            description = "e.g. smtp://mx.example.org or imaps://[::1]:993")
     String uri;
+
+    @Option(
+            names = "--mx",
+            description = "smtp only: the URI host is a mail domain; probe each of its MX hosts (a port in the URI is a"
+                    + " test override: only loopback addresses are then connected to)")
+    boolean mx;
+
+    @CommandLine.Mixin
+    PolicyOptions policy;
 
     @Option(
             names = "--level",
@@ -111,6 +129,9 @@ public final class ProbeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (uri == null) {
+            throw new Main.UsageException("give a URI to probe (e.g. smtp://mx.example.org), or 'probe mail DOMAIN'");
+        }
         Target target;
         try {
             target = Target.parse(uri);
@@ -136,6 +157,9 @@ public final class ProbeCommand implements Callable<Integer> {
             throw new Main.UsageException("--list is for ftp:// and ftps:// only");
         }
         Timeouts timeouts = Timeouts.all(Duration.ofSeconds(timeoutSeconds));
+        if (mx) {
+            return probeMx(target, securityLevel, trust, timeouts);
+        }
         FtpListing[] listing = new FtpListing[1];
         ProbeReport report = Prober.probe(
                 target,
@@ -171,6 +195,38 @@ public final class ProbeCommand implements Callable<Integer> {
         return code == ExitCodes.OK && listing[0] != null && listing[0].error() != null
                 ? ExitCodes.PEER_VIOLATION
                 : code;
+    }
+
+    private int probeMx(Target target, SecurityLevel securityLevel, TrustAnchors trust, Timeouts timeouts)
+            throws Exception {
+        if (target.protocol() != Protocol.SMTP || target.implicitTls()) {
+            throw new Main.UsageException(
+                    "--mx is for smtp://DOMAIN only (MX hosts take mail on port 25 with" + " STARTTLS)");
+        }
+        if (serverName != null || list != null || xmppTo != null) {
+            throw new Main.UsageException(
+                    "--mx checks each MX host against its own name: drop --servername, --list" + " and --xmpp-to");
+        }
+        boolean portOverride = target.port() != Protocol.SMTP.defaultPort();
+        MailProber.Options options = new MailProber.Options(
+                policy.resolver(),
+                Optional.empty(),
+                trust,
+                ehlo,
+                timeouts,
+                host -> target.port(),
+                portOverride,
+                securityLevel,
+                spec.commandLine().getErr());
+        MailProbeReport report = MailProber.probeMx(MailProbeCommand.domainName(target.host()), options);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(jsonMapper().writeValueAsString(report));
+        } else {
+            out.print(MailTextReport.render(report));
+        }
+        out.flush();
+        return MailProber.exitCode(report);
     }
 
     static SecurityLevel parseLevel(String text) {

@@ -15,12 +15,14 @@
  *       matching, the HTTPS fetch with its RFC 8461 §3.3 rules (PKIX for {@code mta-sts.<domain>}, 200 only, no
  *       redirects, {@code text/plain}, 64 KiB, time limits), and the cache rules (same id → cache, new id → fetch, a
  *       valid cached policy survives a failed fetch or a missing record, mode {@code none} → no policy) over a
- *       {@code PolicyCache} (in memory for now).
- *   <li>{@link dev.optls.policy.rpt} — the TLS-RPT (RFC 8460) result types failures map to.
+ *       {@code PolicyCache} (in memory, SQLite or Redis), with proactive refresh.
+ *   <li>{@link dev.optls.policy.rpt} — TLS-RPT (RFC 8460): records, result types, aggregation, the report JSON,
+ *       delivery by HTTPS and the report message.
+ *   <li>{@link dev.optls.policy.engine} — the policy per destination: DANE over MTA-STS over local policy.
+ *   <li>{@link dev.optls.policy.client} — the SMTP client path that applies a plan and counts every session for
+ *       TLS-RPT.
  * </ul>
  *
- * <p>Next: persistent (SQLite) and shared (Redis) MTA-STS caches, proactive refresh and fetch back-off; TLS-RPT
- * (RFC 8460) records, aggregation and delivery; the policy engine that combines DANE, MTA-STS and local policy per
- * destination (DANE wins); the Postfix socketmap service and the CLI.
+ * <p>Next: fetch back-off; scheduled TLS-RPT delivery; the Postfix socketmap service (see the module README).
  */
 package dev.optls.policy;

@@ -51,8 +51,19 @@ import java.util.stream.Stream;
  *   <li>{@code expired.} — signed with signatures valid in January 2020 only ("expired signatures");
  *   <li>{@code lame.} — unsigned, delegated to 127.0.0.9, where nothing listens: SERVFAIL that is not DNSSEC.
  * </ul>
+ *
+ * <p>Tests elsewhere (optls-interop, through this module's test-jar) add their own TLDs with {@link #start(List)}.
  */
-final class TestDnsServers implements AutoCloseable {
+public final class TestDnsServers implements AutoCloseable {
+
+    /**
+     * An extra TLD served by the authoritative server, signed (with its DS in the root) or not.
+     *
+     * @param tld the TLD without dots, e.g. {@code probe}
+     * @param signed whether to sign it and publish its DS in the root (secure), or delegate it unsigned (insecure)
+     * @param records zone file lines relative to the TLD (SOA, NS and the name server's address are added)
+     */
+    public record Zone(String tld, boolean signed, String records) {}
 
     /** The TLSA RDATA published at {@code _25._tcp.mx.<tld>} in every zone. */
     static final String TLSA_RDATA = "3 1 1 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6";
@@ -69,6 +80,7 @@ final class TestDnsServers implements AutoCloseable {
     private final int authoritativePort;
     private final int recursivePort;
     private final TrustAnchors trustAnchors;
+    private final String rootKeyText;
 
     private TestDnsServers(
             Path dir,
@@ -76,17 +88,24 @@ final class TestDnsServers implements AutoCloseable {
             int authoritativePort,
             Process recursive,
             int recursivePort,
-            TrustAnchors trustAnchors) {
+            TrustAnchors trustAnchors,
+            String rootKeyText) {
         this.dir = dir;
         this.authoritative = authoritative;
         this.authoritativePort = authoritativePort;
         this.recursive = recursive;
         this.recursivePort = recursivePort;
         this.trustAnchors = trustAnchors;
+        this.rootKeyText = rootKeyText;
     }
 
     /** Signs the zones and starts both servers; skips (fails under CI=true) when bind9 is not installed. */
     static TestDnsServers start() throws IOException, InterruptedException {
+        return start(List.of());
+    }
+
+    /** As {@link #start()}, with {@code extra} TLDs besides the built-in ones. */
+    public static TestDnsServers start(List<Zone> extra) throws IOException, InterruptedException {
         Path named = Peer.requireCommand("named", "bind9");
         Peer.requireCommand("dnssec-keygen", "bind9-utils");
         Peer.requireCommand("dnssec-signzone", "bind9-utils");
@@ -98,6 +117,13 @@ final class TestDnsServers implements AutoCloseable {
             Files.writeString(dir.resolve(tld + ".zone"), zone(tld), StandardCharsets.US_ASCII);
         }
         Files.writeString(dir.resolve("lame.zone"), zone("lame"), StandardCharsets.US_ASCII);
+        for (Zone z : extra) {
+            Files.writeString(dir.resolve(z.tld() + ".zone"), extraZone(z), StandardCharsets.US_ASCII);
+            if (z.signed()) {
+                keygen(dir, keys, z.tld() + ".");
+                sign(dir, keys, z.tld() + ".", z.tld() + ".zone", z.tld() + ".signed");
+            }
+        }
 
         for (String zone : List.of("good.", "bogus.", "tampered.", "expired.", ".")) {
             keygen(dir, keys, zone);
@@ -126,7 +152,7 @@ final class TestDnsServers implements AutoCloseable {
         sign(dir, otherKeys, "bogus.", "bogus.zone", "bogus.signed");
         Files.move(keptDs, ds, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
-        Files.writeString(dir.resolve("root.zone"), rootZone(dir), StandardCharsets.US_ASCII);
+        Files.writeString(dir.resolve("root.zone"), rootZone(dir, extra), StandardCharsets.US_ASCII);
         sign(dir, keys, ".", "root.zone", "root.signed");
 
         String rootKey = dnskeyLine(keys, "K.+013+");
@@ -134,7 +160,7 @@ final class TestDnsServers implements AutoCloseable {
 
         int authPort = freePort();
         Path authConf = dir.resolve("auth.conf");
-        Files.writeString(authConf, authoritativeConf(dir, authPort), StandardCharsets.US_ASCII);
+        Files.writeString(authConf, authoritativeConf(dir, authPort, extra), StandardCharsets.US_ASCII);
         Process auth = startNamed(named, dir, authConf, authPort, "auth");
 
         int recPort = freePort();
@@ -148,11 +174,11 @@ final class TestDnsServers implements AutoCloseable {
             auth.destroyForcibly();
             throw e;
         }
-        return new TestDnsServers(dir, auth, authPort, rec, recPort, anchors);
+        return new TestDnsServers(dir, auth, authPort, rec, recPort, anchors, rootKey);
     }
 
     /** The recursive, validating server (forwarding to the authoritative one). */
-    InetSocketAddress recursive() {
+    public InetSocketAddress recursive() {
         return new InetSocketAddress(LOOPBACK, recursivePort);
     }
 
@@ -162,12 +188,12 @@ final class TestDnsServers implements AutoCloseable {
     }
 
     /** The test root's key-signing key as a DNSKEY trust anchor. */
-    TrustAnchors trustAnchors() {
+    public TrustAnchors trustAnchors() {
         return trustAnchors;
     }
 
     /** A configuration asking the recursive server, with a short timeout. */
-    DnsConfig config() {
+    public DnsConfig config() {
         return DnsConfig.of(recursive()).withTimeout(Duration.ofSeconds(5));
     }
 
@@ -220,7 +246,18 @@ final class TestDnsServers implements AutoCloseable {
         return z.toString();
     }
 
-    private static String rootZone(Path dir) throws IOException {
+    /** The test root's trust anchor as zone-file text ({@code . IN DNSKEY 257 3 13 …}), e.g. for a file. */
+    public String trustAnchorText() {
+        return rootKeyText;
+    }
+
+    private static String extraZone(Zone z) {
+        String tld = z.tld();
+        return "$TTL 300\n" + "@ SOA ns." + tld + ". hostmaster." + tld + ". 1 3600 600 86400 300\n" + "@ NS ns." + tld
+                + ".\n" + "ns A 127.0.0.1\n" + z.records() + "\n";
+    }
+
+    private static String rootZone(Path dir, List<Zone> extra) throws IOException {
         StringBuilder z = new StringBuilder();
         z.append("$TTL 300\n");
         z.append(". SOA ns.root. hostmaster.root. 1 3600 600 86400 300\n");
@@ -236,10 +273,17 @@ final class TestDnsServers implements AutoCloseable {
         for (String tld : List.of("good", "bogus", "tampered", "expired")) {
             z.append(Files.readString(dir.resolve("dsset-" + tld + "."), StandardCharsets.US_ASCII));
         }
+        for (Zone extraZone : extra) {
+            z.append(extraZone.tld()).append(". NS ns.").append(extraZone.tld()).append(".\n");
+            z.append("ns.").append(extraZone.tld()).append(". A 127.0.0.1\n");
+            if (extraZone.signed()) {
+                z.append(Files.readString(dir.resolve("dsset-" + extraZone.tld() + "."), StandardCharsets.US_ASCII));
+            }
+        }
         return z.toString();
     }
 
-    private static String authoritativeConf(Path dir, int port) {
+    private static String authoritativeConf(Path dir, int port, List<Zone> extra) {
         StringBuilder c =
                 new StringBuilder(namedConf(dir, port, "  recursion no;\n  dnssec-validation no;\n  notify no;\n"));
         c.append("zone \".\" { type primary; file \"root.signed\"; };\n");
@@ -251,6 +295,14 @@ final class TestDnsServers implements AutoCloseable {
                     .append(".signed\"; };\n");
         }
         c.append("zone \"insecure.\" { type primary; file \"insecure.zone\"; };\n");
+        for (Zone z : extra) {
+            c.append("zone \"")
+                    .append(z.tld())
+                    .append(".\" { type primary; file \"")
+                    .append(z.tld())
+                    .append(z.signed() ? ".signed" : ".zone")
+                    .append("\"; };\n");
+        }
         return c.toString();
     }
 

@@ -35,6 +35,25 @@ public final class StartTlsClient {
     private final ClientOptions options;
     private final ClientTls tls;
     private final Timeouts timeouts;
+    private final HandshakeCheck check;
+
+    /**
+     * Decides, right after the TLS handshake and before any byte is sent over TLS, whether the session may go on:
+     * for authentication the trust manager cannot do, such as DANE (RFC 7672 §3: the certificate is matched against
+     * TLSA records before the client sends anything over the connection).
+     */
+    @FunctionalInterface
+    public interface HandshakeCheck {
+        /** A check that accepts every handshake. */
+        HandshakeCheck NONE = connection -> Optional.empty();
+
+        /**
+         * Returns the failure that ends the session (the connection is then closed), or empty to go on.
+         *
+         * @param connection the completed handshake: peer chain, version, cipher
+         */
+        Optional<Failure> check(TlsConnection connection);
+    }
 
     /**
      * @param protocol the protocol to speak
@@ -47,6 +66,24 @@ public final class StartTlsClient {
         this.options = options;
         this.tls = tls;
         this.timeouts = timeouts;
+        this.check = HandshakeCheck.NONE;
+    }
+
+    private StartTlsClient(StartTlsClient base, HandshakeCheck check) {
+        this.protocol = base.protocol;
+        this.options = base.options;
+        this.tls = base.tls;
+        this.timeouts = base.timeouts;
+        this.check = java.util.Objects.requireNonNull(check, "check");
+    }
+
+    /**
+     * This client with {@code check} run after every completed handshake, before any byte is sent over TLS. A
+     * failure it returns ends the session: status {@code FAILED}, the connection closed, the TLS parameters and
+     * peer chain still reported.
+     */
+    public StartTlsClient withHandshakeCheck(HandshakeCheck check) {
+        return new StartTlsClient(this, check);
     }
 
     /** Connects to {@code host:port} and negotiates; never throws for anything the peer or network does. */
@@ -88,12 +125,20 @@ public final class StartTlsClient {
                 TlsConnection c = tls.layer(socket, host, port, timeouts.handshakeMillis());
                 established = Optional.of(c);
                 current = c.socket();
+                Optional<ClientSession> vetoed = veto(c, established, negotiation.observed());
+                if (vetoed.isPresent()) {
+                    return vetoed.get();
+                }
             }
             Step step = new Wire(current).drive(negotiation, timeouts.reply());
             if (step instanceof Step.BeginHandshake) {
                 TlsConnection c = tls.layer(current, host, port, timeouts.handshakeMillis());
                 established = Optional.of(c);
                 current = c.socket();
+                Optional<ClientSession> vetoed = veto(c, established, negotiation.observed());
+                if (vetoed.isPresent()) {
+                    return vetoed.get();
+                }
                 negotiation.handshakeCompleted(c.summary());
                 step = new Wire(current).drive(negotiation, timeouts.reply());
             }
@@ -158,6 +203,17 @@ public final class StartTlsClient {
                     established,
                     negotiation.observed());
         }
+    }
+
+    /** Runs the handshake check; on a failure closes the connection and returns the failed session. */
+    private Optional<ClientSession> veto(
+            TlsConnection connection, Optional<TlsConnection> established, Optional<Result> observed) {
+        Optional<Failure> failure = check.check(connection);
+        if (failure.isEmpty()) {
+            return Optional.empty();
+        }
+        closeQuietly(connection.socket());
+        return Optional.of(session(ClientSession.Status.FAILED, Optional.empty(), observed, established, failure));
     }
 
     private ClientSession failed(Failure failure, Optional<TlsConnection> established, Optional<Result> observed) {

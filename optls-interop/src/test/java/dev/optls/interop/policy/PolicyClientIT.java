@@ -7,6 +7,7 @@ import dev.optls.interop.peers.Peers;
 import dev.optls.interop.peers.PostfixServer;
 import dev.optls.policy.client.DeliveryAttempt;
 import dev.optls.policy.client.HostAttempt;
+import dev.optls.policy.client.MailDelivery;
 import dev.optls.policy.client.PolicyClient;
 import dev.optls.policy.dane.DaneOutcome;
 import dev.optls.policy.dane.FakeDns;
@@ -276,6 +277,31 @@ class PolicyClientIT {
             assertThat(r.successfulSessions()).isEqualTo(1);
             assertThat(r.failedSessions()).isZero();
         });
+    }
+
+    @Test
+    void deliverSendsTheMessageOnTheAuthenticatedSessionAndNothingWhenDeferred() throws Exception {
+        FakeDns dns = dns();
+        String messageId = "policy-deliver-" + System.nanoTime() + "@sender.test";
+        byte[] message = ("From: <reports@sender.test>\r\nTo: <postmaster@dane.test>\r\nSubject: deliver\r\n"
+                        + "Message-ID: <" + messageId + ">\r\n\r\nSent under a DANE plan.\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        dev.optls.core.smtp.MailEnvelope envelope =
+                new dev.optls.core.smtp.MailEnvelope("reports@sender.test", List.of("postmaster@dane.test"));
+
+        MailDelivery sent = client(dns, new TlsRptCollector())
+                .deliver(danePlan(dns, "dane.test", Map.of(GOOD, tlsaFor(good))), envelope, message);
+
+        assertThat(sent.connection()).isInstanceOf(DeliveryAttempt.Connected.class);
+        assertThat(sent.delivered()).as(sent.toString()).isTrue();
+        awaitCount(SERVERS.get(GOOD), "message-id=<" + messageId + ">", 1);
+
+        MailDelivery stripped = client(dns, new TlsRptCollector())
+                .deliver(danePlan(dns, "danestripped.test", Map.of(NO_TLS, tlsaFor(good))), envelope, message);
+
+        assertThat(stripped.connection()).isInstanceOf(DeliveryAttempt.Deferred.class);
+        assertThat(stripped.transaction()).isEmpty();
+        assertThat(stripped.delivered()).isFalse();
     }
 
     @Test

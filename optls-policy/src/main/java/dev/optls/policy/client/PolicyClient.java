@@ -8,6 +8,7 @@ import dev.optls.core.Phase;
 import dev.optls.core.Protocol;
 import dev.optls.core.Result;
 import dev.optls.core.SecurityLevel;
+import dev.optls.core.smtp.MailEnvelope;
 import dev.optls.policy.dane.DaneOutcome;
 import dev.optls.policy.dane.DaneVerification;
 import dev.optls.policy.dane.DaneVerifier;
@@ -31,6 +32,7 @@ import dev.optls.tls.TlsProfile;
 import dev.optls.tls.TrustAnchors;
 import dev.optls.tls.Verification;
 import dev.optls.tls.blocking.ClientSession;
+import dev.optls.tls.blocking.MailTransactions;
 import dev.optls.tls.blocking.StartTlsClient;
 import dev.optls.tls.blocking.Timeouts;
 import java.io.IOException;
@@ -395,6 +397,32 @@ public final class PolicyClient {
     private static HostAttempt failed(
             MxPlan host, Optional<String> address, Optional<TlsRptResult> type, String reason) {
         return new HostAttempt(host.host(), address, host.requirement(), HostAttempt.Outcome.FAILED, type, reason);
+    }
+
+    /**
+     * Sends one message under {@code plan}: {@link #connect} to the first host that meets its requirement, then the
+     * mail transaction on that session (MAIL, RCPT, DATA, QUIT; the session is closed afterwards). Without a host
+     * that meets its requirement nothing is sent and the message stays with the caller (RFC 5321 §4.5.4.1: queue and
+     * retry). A refusal or a failure during the transaction is in {@link MailDelivery#transaction()}; whether to try
+     * another host then is the caller's decision (RFC 5321 §5.1 leaves it to the client).
+     *
+     * @throws IllegalArgumentException for a message the SMTP transaction refuses (bare CR or LF, lines over 998
+     *     octets): a caller bug
+     */
+    public MailDelivery deliver(DeliveryPlan plan, MailEnvelope envelope, byte[] message) {
+        Objects.requireNonNull(envelope, "envelope");
+        Objects.requireNonNull(message, "message");
+        DeliveryAttempt attempt = connect(plan);
+        if (attempt instanceof DeliveryAttempt.Connected connected) {
+            try {
+                return new MailDelivery(
+                        attempt, Optional.of(MailTransactions.send(connected.session(), envelope, message, timeouts)));
+            } catch (RuntimeException e) {
+                closeQuietly(attempt);
+                throw e;
+            }
+        }
+        return new MailDelivery(attempt, Optional.empty());
     }
 
     /** Closes a session, ignoring errors: for callers done with a {@link DeliveryAttempt}. */

@@ -17,10 +17,10 @@
  *       valid cached policy survives a failed fetch or a missing record, mode {@code none} → no policy) over a
  *       {@code PolicyCache} (in memory for now).
  *   <li>{@link dev.optls.policy.rpt} — the TLS-RPT (RFC 8460) result types failures map to.
+ *   <li>{@link dev.optls.policy.postfix} — the socketmap policy service Postfix consults ({@code smtp_tls_policy_maps}).
  * </ul>
  *
  * <p>Next: persistent (SQLite) and shared (Redis) MTA-STS caches, proactive refresh and fetch back-off; TLS-RPT
- * (RFC 8460) records, aggregation and delivery; the policy engine that combines DANE, MTA-STS and local policy per
- * destination (DANE wins); the Postfix socketmap service and the CLI.
+ * (RFC 8460) records, aggregation and delivery; {@code optls probe mail}.
  */
 package dev.optls.policy;

@@ -84,9 +84,14 @@ public final class AnswerCache {
         }
         SocketmapReply reply;
         try {
-            lookups.increment();
-            reply = lookup.apply(key);
-            store(key, reply);
+            // A lookup that finished between the miss above and putIfAbsent has stored its answer (before leaving
+            // inFlight): use it rather than look up again.
+            reply = fresh(key);
+            if (reply == null) {
+                lookups.increment();
+                reply = lookup.apply(key);
+                store(key, reply);
+            }
         } catch (RuntimeException | Error e) {
             reply = SocketmapReply.temp("internal error looking up " + key + ": " + e);
         } finally {
@@ -94,6 +99,14 @@ public final class AnswerCache {
         }
         mine.complete(reply);
         return reply;
+    }
+
+    private SocketmapReply fresh(String key) {
+        long now = nanoTime.getAsLong();
+        synchronized (entries) {
+            Entry e = entries.get(key);
+            return e != null && e.expiresAtNanos - now > 0 ? e.reply : null;
+        }
     }
 
     private void store(String key, SocketmapReply reply) {

@@ -18,20 +18,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * What {@code optls policy serve} and {@code optls policy query} share: DNS and MTA-STS fetching ({@link
- * PolicyOptions}), where MTA-STS policies are cached, and the local rules. A picocli mixin.
+ * What {@code optls policy serve} and {@code optls policy query} share besides {@link PolicyOptions} (DNS and MTA-STS
+ * fetching): where MTA-STS policies are cached, and the local rules. A picocli mixin.
  */
 final class PolicyEngineOptions {
 
     /** The environment variable a Redis password may come from. */
     static final String REDIS_PASSWORD_ENV = "OPTLS_REDIS_PASSWORD";
-
-    @Mixin
-    PolicyOptions policy = new PolicyOptions();
 
     @Option(
             names = "--mta-sts-cache",
@@ -87,11 +83,12 @@ final class PolicyEngineOptions {
     }
 
     /**
-     * Builds the engine; {@code defaultCache} applies without {@code --mta-sts-cache}.
+     * Builds the engine, resolving and fetching as {@code policy} says; {@code defaultCache} applies without {@code
+     * --mta-sts-cache}.
      *
      * @throws Main.UsageException saying which option is wrong and what to do
      */
-    Setup build(String defaultCache) {
+    Setup build(PolicyOptions policy, String defaultCache) {
         if (maxMx < 1 || maxMx > 100) {
             throw new Main.UsageException("--max-mx must be 1..100, got " + maxMx);
         }

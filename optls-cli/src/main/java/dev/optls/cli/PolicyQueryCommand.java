@@ -42,6 +42,9 @@ final class PolicyQueryCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Mixin
+    PolicyOptions policyOptions = new PolicyOptions();
+
+    @Mixin
     PolicyEngineOptions engineOptions = new PolicyEngineOptions();
 
     @Parameters(arity = "1..*", paramLabel = "DOMAIN", description = "destination (next-hop) domains")
@@ -79,7 +82,7 @@ final class PolicyQueryCommand implements Callable<Integer> {
             throw new Main.UsageException("--default-level: " + e.getMessage());
         }
         ArrayNode array = JsonNodeFactory.instance.arrayNode();
-        try (PolicyEngineOptions.Setup setup = engineOptions.build("memory")) {
+        try (PolicyEngineOptions.Setup setup = engineOptions.build(policyOptions, "memory")) {
             for (String domain : names) {
                 DeliveryPlan plan = setup.engine().planFor(domain, Instant.now());
                 SocketmapReply answer = PostfixPolicy.answer(plan, options);

@@ -40,8 +40,8 @@ import picocli.CommandLine.Option;
             "",
             "main.cf:",
             "  smtp_tls_policy_maps = socketmap:inet:127.0.0.1:8462:postfix",
-            "  smtp_dns_support_level = dnssec     # Postfix does DANE itself for 'dane'/'dane-only'",
-            "  smtp_tls_security_level = may       # or dane: the level when the answer is NOTFOUND",
+            "  smtp_dns_support_level = dnssec   # Postfix does DANE itself",
+            "  smtp_tls_security_level = may     # for NOTFOUND answers (or dane)",
             "",
             "Logs go to stderr: one line per answer with --log-level debug, a summary every --summary-interval"
                     + " at info. SIGTERM or SIGINT: stop accepting, finish the answers in progress, exit 0."
@@ -57,6 +57,9 @@ final class PolicyServeCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    PolicyOptions policyOptions = new PolicyOptions();
 
     @Mixin
     PolicyEngineOptions engineOptions = new PolicyEngineOptions();
@@ -158,7 +161,7 @@ final class PolicyServeCommand implements Callable<Integer> {
             throw new Main.UsageException("--default-level: " + e.getMessage());
         }
 
-        PolicyEngineOptions.Setup setup = engineOptions.build(DEFAULT_SQLITE);
+        PolicyEngineOptions.Setup setup = engineOptions.build(policyOptions, "sqlite:" + DEFAULT_SQLITE);
         PolicyService service = new PolicyService(
                 setup.engine(),
                 names,

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
@@ -89,6 +90,35 @@ class PolicyCommandTest {
 
         run = CliRun.of("policy", "serve", "--map-name", "a b", "--dns", deadDns());
         assertThat(run.err()).contains("--map-name 'a b'");
+
+        Path password = Files.writeString(dir.resolve("redis-password"), "secret\n");
+        run = CliRun.of(
+                "policy",
+                "query",
+                "example.test",
+                "--dns",
+                deadDns(),
+                "--mta-sts-cache",
+                "redis://127.0.0.1:1/3",
+                "--redis-password-file",
+                password.toString());
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err())
+                .contains("--mta-sts-cache redis://127.0.0.1:1/3")
+                .contains("database 3")
+                .contains("check that Redis runs there")
+                .doesNotContain("secret");
+    }
+
+    @Test
+    void serveWithoutTheDefaultCacheDirectorySaysSo() throws IOException {
+        Assumptions.assumeFalse(
+                Files.exists(Path.of("/var/lib/optls")), "/var/lib/optls exists here: serve would start and block");
+        CliRun run = CliRun.of("policy", "serve", "--listen", "127.0.0.1:0", "--dns", deadDns());
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err())
+                .contains("--mta-sts-cache sqlite:/var/lib/optls/mta-sts.sqlite")
+                .contains("the directory /var/lib/optls does not exist; create it or choose another path");
     }
 
     @Test

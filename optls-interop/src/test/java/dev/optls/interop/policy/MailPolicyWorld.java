@@ -101,6 +101,17 @@ public final class MailPolicyWorld implements AutoCloseable {
             return this;
         }
 
+        /**
+         * A domain with both: DANE records as {@link #dane} and an MTA-STS policy as {@link #mtaSts}. RFC 8461 §2:
+         * DANE wins.
+         */
+        public Builder daneAndMtaSts(String name, X509Certificate certificate, String policy, int... ports) {
+            dane(name, certificate, ports);
+            Domain d = domains.remove(domains.size() - 1);
+            domains.add(new Domain(name, d.tlsaFor(), d.tlsaPorts(), Objects.requireNonNull(policy, "policy")));
+            return this;
+        }
+
         /** An MTA-STS domain: the {@code _mta-sts} TXT record and {@code policy} served at {@code mta-sts.<name>}. */
         public Builder mtaSts(String name, String policy) {
             domains.add(new Domain(name, List.of(), List.of(), Objects.requireNonNull(policy, "policy")));

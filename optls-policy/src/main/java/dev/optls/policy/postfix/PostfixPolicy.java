@@ -149,7 +149,13 @@ public final class PostfixPolicy {
                 .append(String.join(":", patterns))
                 .append(" servername=hostname");
         if (options.tlsrptAttributes()) {
-            answer.append(' ').append(String.join(" ", tlsrptAttributes(domain, cached, options.policyTtlSeconds())));
+            String attributes = String.join(" ", tlsrptAttributes(domain, cached, options.policyTtlSeconds()));
+            // Postfix refuses a reply over socketmap_max_reply_size (100000 bytes): a huge policy loses its TLSRPT
+            // attributes, never its enforcement.
+            if (answer.length() + 1 + attributes.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                    <= Netstrings.POSTFIX_MAX_REPLY - 16) {
+                answer.append(' ').append(attributes);
+            }
         }
         return answer.toString();
     }

@@ -139,6 +139,22 @@ class PostfixPolicyTest {
     }
 
     @Test
+    void aPolicyTooLargeForPostfixLosesItsAttributesNotItsEnforcement() {
+        mx(DnssecStatus.INSECURE, "10 mx1.example.test");
+        StringBuilder policy = new StringBuilder(ENFORCE);
+        for (int i = 0; i < 2500; i++) {
+            policy.append("mx: m").append(i).append(".t\n");
+        }
+        assertThat(policy.length()).isLessThan(StsPolicy.MAX_SIZE);
+        String answer = answer(engine(policy.toString(), LocalPolicies.none()), plain.withTlsrptAttributes(true));
+        assertThat(answer)
+                .startsWith("OK secure match=mx1.example.test:.backup.test:m0.t:m1.t:")
+                .endsWith(":m2499.t servername=hostname")
+                .doesNotContain("policy_type");
+        assertThat(answer.length()).isLessThan(Netstrings.POSTFIX_MAX_REPLY);
+    }
+
+    @Test
     void mtaStsEnforceListingNoMxDefers() {
         mx(DnssecStatus.INSECURE, "10 elsewhere.test");
         assertThat(answer(engine(ENFORCE, LocalPolicies.none()), plain)).startsWith("TEMP ");

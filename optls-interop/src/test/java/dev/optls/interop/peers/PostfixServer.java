@@ -386,12 +386,6 @@ public final class PostfixServer implements AutoCloseable {
                 .output();
     }
 
-    /** Asks Postfix to retry every deferred message now ({@code postqueue -f}). */
-    public void flushQueue() {
-        Peers.run(COMMAND_TIMEOUT, null, List.of("postqueue", "-c", configDirectory.toString(), "-f"))
-                .orThrow();
-    }
-
     /** Everything this instance has logged so far (its {@code maillog_file}). */
     public String log() {
         return Peers.readIfExists(maillog);

@@ -9,12 +9,14 @@ import picocli.CommandLine.Command;
         name = "optls",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "Opportunistic TLS (STARTTLS) toolkit: probe servers, run the demo, run a TLS gateway.",
+        description = "Opportunistic TLS (STARTTLS) toolkit: probe servers, run the demo, run a TLS gateway, serve"
+                + " outbound mail TLS policy to Postfix.",
         subcommands = {
             ProbeCommand.class,
             DemoCommand.class,
             GatewayCommand.class,
             BenchCommand.class,
+            PolicyCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = ExitCodes.HELP)

@@ -15,14 +15,15 @@
  *       matching, the HTTPS fetch with its RFC 8461 §3.3 rules (PKIX for {@code mta-sts.<domain>}, 200 only, no
  *       redirects, {@code text/plain}, 64 KiB, time limits), and the cache rules (same id → cache, new id → fetch, a
  *       valid cached policy survives a failed fetch or a missing record, mode {@code none} → no policy) over a
- *       {@code PolicyCache} (in memory, SQLite or Redis), with proactive refresh.
+ *       {@code PolicyCache} (in memory, SQLite or Redis), with proactive refresh on a schedule.
  *   <li>{@link dev.optls.policy.rpt} — TLS-RPT (RFC 8460): records, result types, aggregation, the report JSON,
- *       delivery by HTTPS and the report message.
+ *       delivery by HTTPS and by DKIM-signed mail, on a daily schedule.
  *   <li>{@link dev.optls.policy.engine} — the policy per destination: DANE over MTA-STS over local policy.
  *   <li>{@link dev.optls.policy.client} — the SMTP client path that applies a plan and counts every session for
  *       TLS-RPT.
+ *   <li>{@link dev.optls.policy.postfix} — the socketmap policy service Postfix consults ({@code smtp_tls_policy_maps}).
  * </ul>
  *
- * <p>Next: fetch back-off; scheduled TLS-RPT delivery; the Postfix socketmap service (see the module README).
+ * <p>What is next is in the module README.
  */
 package dev.optls.policy;

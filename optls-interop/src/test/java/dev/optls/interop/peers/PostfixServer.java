@@ -44,6 +44,8 @@ public final class PostfixServer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile ProcessHandle master;
 
+    private volatile Path resolvConf;
+
     private PostfixServer(Peers.PeerDirectory dir, PeerTls tls, int port, int implicitPort) {
         this.dir = dir;
         this.tls = tls;
@@ -73,8 +75,20 @@ public final class PostfixServer implements AutoCloseable {
         private Path chain;
         private Path key;
         private final Map<String, String> mainCf = new LinkedHashMap<>();
+        private Path resolvConf;
 
         private Builder() {}
+
+        /**
+         * Runs Postfix in a private mount namespace ({@code unshare --mount}) where {@code file} is bind-mounted over
+         * {@code /etc/resolv.conf}: its smtp client then resolves MX, A and TLSA records through the resolver the file
+         * names (port 53 on a loopback address), not the system's. Needs root and util-linux's {@code unshare}; nothing
+         * is chrooted, so no copy of resolv.conf in the queue directory shadows it.
+         */
+        public Builder resolvConf(Path file) {
+            this.resolvConf = Objects.requireNonNull(file, "file");
+            return this;
+        }
 
         /** How smtpd offers TLS: NONE (no STARTTLS, no implicit port), OPTIONAL (may), REQUIRED (encrypt). */
         public Builder tls(PeerTls tls) {
@@ -110,6 +124,10 @@ public final class PostfixServer implements AutoCloseable {
             Peers.requireCommand("postconf");
             Peers.PeerDirectory dir = Peers.tempDir("postfix");
             PostfixServer server = new PostfixServer(dir, tls, Peers.freePort(), tls.enabled() ? Peers.freePort() : -1);
+            server.resolvConf = resolvConf;
+            if (resolvConf != null) {
+                Peers.requireCommand("unshare", "util-linux");
+            }
             Peers.closeAtExit(server);
             try {
                 server.configure(chain, key, mainCf);
@@ -254,7 +272,22 @@ public final class PostfixServer implements AutoCloseable {
     }
 
     private void launch() {
-        Peers.CommandResult result = Peers.run(COMMAND_TIMEOUT, null, postfix("start"));
+        List<String> start = postfix("start");
+        if (resolvConf != null) {
+            // The master (and every daemon it starts) stays in the new mount namespace; the host's file is untouched.
+            start = List.of(
+                    "unshare",
+                    "--mount",
+                    "--propagation",
+                    "private",
+                    "sh",
+                    "-c",
+                    "mount --bind \"$1\" /etc/resolv.conf && exec postfix -c \"$2\" start",
+                    "sh",
+                    resolvConf.toString(),
+                    configDirectory.toString());
+        }
+        Peers.CommandResult result = Peers.run(COMMAND_TIMEOUT, null, start);
         if (!result.succeeded()) {
             throw new IllegalStateException(
                     "Postfix did not start (exit " + result.exitCode() + "):\n" + result.output() + diagnostics());
@@ -345,6 +378,12 @@ public final class PostfixServer implements AutoCloseable {
             version = v;
         }
         return v;
+    }
+
+    /** The queue listing ({@code postqueue -p}): "Mail queue is empty" or one entry per queued message with its reason. */
+    public String queue() {
+        return Peers.run(COMMAND_TIMEOUT, null, List.of("postqueue", "-c", configDirectory.toString(), "-p"))
+                .output();
     }
 
     /** Everything this instance has logged so far (its {@code maillog_file}). */

@@ -1,0 +1,117 @@
+package dev.optls.policy.postfix;
+
+import dev.optls.policy.engine.LocalPolicies;
+import dev.optls.policy.engine.LocalPolicy;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The local policy rules file, in the shape of a Postfix TLS policy table: one rule per line, {@code domain level
+ * [match=name:name…]}; {@code .domain} for every subdomain; {@code #} starts a comment; blank lines are ignored.
+ * Levels are {@code may}, {@code encrypt} and {@code verify} ({@code match=} only with {@code verify}: the names the
+ * certificate may carry, {@code .example.com} for any subdomain). A rule applies only when neither DANE nor an
+ * MTA-STS policy in {@code enforce} mode does.
+ *
+ * <pre>
+ * # optls policy serve --local-policies /etc/optls/tls-policy
+ * example.com      encrypt
+ * .example.net     verify match=mx.example.net:.example.net
+ * </pre>
+ */
+public final class LocalPolicyFile {
+
+    /** The largest file read. */
+    public static final long MAX_SIZE = 1 << 20;
+
+    private LocalPolicyFile() {}
+
+    /**
+     * Reads the rules in {@code file}.
+     *
+     * @throws IllegalArgumentException naming the file and line of the first mistake, or if the file cannot be read
+     */
+    public static LocalPolicies read(Path file) {
+        try {
+            if (Files.size(file) > MAX_SIZE) {
+                throw new IllegalArgumentException(
+                        file + ": larger than " + MAX_SIZE + " bytes; is it the right file?");
+            }
+            return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the local policy file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Parses rules from {@code text}; {@code source} names it in messages.
+     *
+     * @throws IllegalArgumentException naming the line of the first mistake
+     */
+    public static LocalPolicies parse(String text, String source) {
+        Map<String, LocalPolicy> rules = new LinkedHashMap<>();
+        String[] lines = text.split("\r?\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i];
+            int hash = line.indexOf('#');
+            if (hash >= 0) {
+                line = line.substring(0, hash);
+            }
+            line = line.strip();
+            if (line.isEmpty()) {
+                continue;
+            }
+            String where = source + ":" + (i + 1) + ": ";
+            String[] words = line.split("\\s+");
+            if (words.length < 2) {
+                throw new IllegalArgumentException(
+                        where + "a rule is 'domain level [match=…]', e.g. 'example.com encrypt'; got '" + line + "'");
+            }
+            String domain = words[0].toLowerCase(Locale.ROOT);
+            String bare = domain.startsWith(".") ? domain.substring(1) : domain;
+            if (PolicyService.lookupDomain(bare).filter(bare::equals).isEmpty()) {
+                throw new IllegalArgumentException(where + "'" + words[0]
+                        + "' is not a domain name (write example.com, or .example.com for" + " its subdomains)");
+            }
+            if (rules.containsKey(domain)) {
+                throw new IllegalArgumentException(where + "a second rule for " + domain + "; keep one");
+            }
+            LocalPolicy.Level level = switch (words[1].toLowerCase(Locale.ROOT)) {
+                case "may" -> LocalPolicy.Level.MAY;
+                case "encrypt" -> LocalPolicy.Level.ENCRYPT;
+                case "verify" -> LocalPolicy.Level.VERIFY;
+                default ->
+                    throw new IllegalArgumentException(where + "unknown level '" + words[1]
+                            + "': use may, encrypt or verify (DANE and MTA-STS come from DNS, not from this file)");
+            };
+            List<String> names = new ArrayList<>();
+            for (int w = 2; w < words.length; w++) {
+                String attribute = words[w];
+                if (!attribute.toLowerCase(Locale.ROOT).startsWith("match=")) {
+                    throw new IllegalArgumentException(
+                            where + "unknown attribute '" + attribute + "': only match=name:name… is understood");
+                }
+                if (level != LocalPolicy.Level.VERIFY) {
+                    throw new IllegalArgumentException(where + "match= only goes with the level verify");
+                }
+                for (String name : attribute.substring("match=".length()).split(":", -1)) {
+                    String n = name.toLowerCase(Locale.ROOT);
+                    String nBare = n.startsWith(".") ? n.substring(1) : n;
+                    if (PolicyService.lookupDomain(nBare).filter(nBare::equals).isEmpty()) {
+                        throw new IllegalArgumentException(
+                                where + "'" + name + "' in match= is not a host name or .domain");
+                    }
+                    names.add(n);
+                }
+            }
+            rules.put(domain, new LocalPolicy(level, names));
+        }
+        return LocalPolicies.of(rules);
+    }
+}

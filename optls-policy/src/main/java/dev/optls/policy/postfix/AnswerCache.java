@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -99,6 +100,15 @@ public final class AnswerCache {
         }
         mine.complete(reply);
         return reply;
+    }
+
+    /** The fresh answer for {@code key} if the table has one (counted as a hit), without looking up. */
+    public Optional<SocketmapReply> peek(String key) {
+        SocketmapReply reply = fresh(key);
+        if (reply != null) {
+            hits.increment();
+        }
+        return Optional.ofNullable(reply);
     }
 
     private SocketmapReply fresh(String key) {

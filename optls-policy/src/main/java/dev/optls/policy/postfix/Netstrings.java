@@ -3,6 +3,7 @@ package dev.optls.policy.postfix;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.Optional;
@@ -86,6 +87,63 @@ public final class Netstrings {
             throw new MalformedNetstringException(
                     "a netstring ends with ',', found " + (comma < 0 ? "the end of the stream" : describe(comma)));
         }
+        return Optional.of(data);
+    }
+
+    /**
+     * Takes one netstring from the front of {@code buffer} (between its position and limit), for non-blocking
+     * readers: the data, with the position moved past the netstring, or empty when more bytes are needed (the
+     * position is left alone).
+     *
+     * @throws MalformedNetstringException as {@link #read(InputStream, int)}, as soon as the bytes seen cannot start
+     *     a netstring of at most {@code maxLength} bytes
+     */
+    public static Optional<byte[]> next(ByteBuffer buffer, int maxLength) throws MalformedNetstringException {
+        if (maxLength < 0) {
+            throw new IllegalArgumentException("maxLength must not be negative: " + maxLength);
+        }
+        int digitsAllowed = Integer.toString(maxLength).length();
+        int start = buffer.position();
+        int end = buffer.limit();
+        long length = 0;
+        int digits = 0;
+        int i = start;
+        for (; ; i++) {
+            if (i == end) {
+                return Optional.empty();
+            }
+            int c = buffer.get(i) & 0xff;
+            if (c == ':') {
+                break;
+            }
+            if (c < '0' || c > '9') {
+                throw new MalformedNetstringException(
+                        "a netstring length holds only digits before ':', found " + describe(c));
+            }
+            if (digits == 1 && length == 0) {
+                throw new MalformedNetstringException("a netstring length has no leading zeros");
+            }
+            digits++;
+            length = length * 10 + (c - '0');
+            if (digits > digitsAllowed || length > maxLength) {
+                throw new MalformedNetstringException(
+                        "a netstring longer than " + maxLength + " bytes (the limit for a request) was announced");
+            }
+        }
+        if (digits == 0) {
+            throw new MalformedNetstringException("a netstring starts with its length in digits, found ':'");
+        }
+        int dataStart = i + 1;
+        if (end - dataStart < length + 1) {
+            return Optional.empty();
+        }
+        int comma = buffer.get(dataStart + (int) length) & 0xff;
+        if (comma != ',') {
+            throw new MalformedNetstringException("a netstring ends with ',', found " + describe(comma));
+        }
+        byte[] data = new byte[(int) length];
+        buffer.get(dataStart, data);
+        buffer.position(dataStart + (int) length + 1);
         return Optional.of(data);
     }
 

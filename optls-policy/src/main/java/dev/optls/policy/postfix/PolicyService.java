@@ -65,6 +65,15 @@ public final class PolicyService implements SocketmapHandler {
         return domain.isEmpty() ? SocketmapReply.notFound() : cache.get(domain.get());
     }
 
+    @Override
+    public Optional<SocketmapReply> immediate(String mapName, String key) {
+        if (!mapNames.contains(mapName)) {
+            return Optional.of(lookup(mapName, key));
+        }
+        Optional<String> domain = lookupDomain(key);
+        return domain.isEmpty() ? Optional.of(SocketmapReply.notFound()) : cache.peek(domain.get());
+    }
+
     /** The plan for {@code domain} now, without the answer cache (for {@code optls policy query}). */
     public DeliveryPlan plan(String domain) {
         return engine.planFor(domain, clock.instant());

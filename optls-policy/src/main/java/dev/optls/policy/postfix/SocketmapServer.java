@@ -1,34 +1,38 @@
 package dev.optls.policy.postfix;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.SocketAddress;
-import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A Postfix {@code socketmap_table(5)} server: requests {@code name<SP>key} and replies as netstrings, many on one
- * connection (Postfix keeps a connection per smtp process open). Blocking sockets, one pooled thread per open
- * connection, at most {@link Settings#maxConnections()} of them: a connection over the limit gets {@code TEMP} and is
- * closed, so Postfix defers instead of hanging. A request longer than {@link Settings#maxRequestBytes()} or a
- * malformed netstring gets {@code PERM} and the connection is closed (the stream cannot be resynchronised); a
- * connection idle for {@link Settings#idleTimeout()} is closed.
+ * connection (Postfix keeps a connection per smtp process open). One I/O thread multiplexes every connection with a
+ * {@link Selector}: answers the handler can give at once ({@link SocketmapHandler#immediate}, the answer cache) are
+ * written from that thread, and only lookups that block (DNS, HTTPS) go to a pool of worker threads. A connection
+ * has at most one request being answered; its later bytes wait unread until the reply is out, so replies keep the
+ * order of requests and each connection buffers at most one request. At most {@link Settings#maxConnections()}
+ * connections: one over the limit gets {@code TEMP} and is closed, so Postfix defers instead of hanging. A request
+ * longer than {@link Settings#maxRequestBytes()} or a malformed netstring gets {@code PERM} and the connection is
+ * closed (the stream cannot be resynchronised); a connection idle for {@link Settings#idleTimeout()} is closed.
  */
 public final class SocketmapServer implements AutoCloseable {
 
@@ -73,31 +77,42 @@ public final class SocketmapServer implements AutoCloseable {
         default void refused(SocketAddress client) {}
     }
 
-    private final ServerSocket serverSocket;
+    /** Threads answering requests that block (DNS, HTTPS): enough for slow lookups of many domains at once. */
+    static final int WORKERS = 32;
+
+    private final ServerSocketChannel serverChannel;
+    private final Selector selector;
     private final SocketmapHandler handler;
     private final Settings settings;
     private final Listener listener;
-    private final ThreadPoolExecutor pool;
-    private final Thread acceptor;
-    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final ExecutorService workers;
+    private final Thread io;
+    private final Queue<Runnable> fromWorkers = new ConcurrentLinkedQueue<>();
+    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final LongAdder requests = new LongAdder();
     private final LongAdder connections = new LongAdder();
+    private final AtomicInteger busy = new AtomicInteger();
     private volatile boolean closing;
 
-    private SocketmapServer(ServerSocket serverSocket, SocketmapHandler handler, Settings settings, Listener listener) {
-        this.serverSocket = serverSocket;
+    private SocketmapServer(
+            ServerSocketChannel serverChannel,
+            Selector selector,
+            SocketmapHandler handler,
+            Settings settings,
+            Listener listener) {
+        this.serverChannel = serverChannel;
+        this.selector = selector;
         this.handler = handler;
         this.settings = settings;
         this.listener = listener;
         AtomicInteger n = new AtomicInteger();
-        this.pool = new ThreadPoolExecutor(
-                0, settings.maxConnections(), 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-                    Thread t = new Thread(r, "optls-socketmap-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        this.acceptor = new Thread(this::acceptLoop, "optls-socketmap-accept");
-        this.acceptor.setDaemon(true);
+        this.workers = Executors.newFixedThreadPool(Math.min(WORKERS, settings.maxConnections()), r -> {
+            Thread t = new Thread(r, "optls-socketmap-lookup-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.io = new Thread(this::loop, "optls-socketmap-io");
+        this.io.setDaemon(true);
     }
 
     /**
@@ -109,26 +124,31 @@ public final class SocketmapServer implements AutoCloseable {
             InetSocketAddress address, SocketmapHandler handler, Settings settings, Listener listener)
             throws IOException {
         Objects.requireNonNull(address, "address");
-        ServerSocket socket = new ServerSocket();
+        ServerSocketChannel channel = ServerSocketChannel.open();
+        Selector selector;
         try {
-            socket.setReuseAddress(true);
-            socket.bind(address, 128);
+            channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            channel.bind(address, 128);
+            channel.configureBlocking(false);
+            selector = Selector.open();
+            channel.register(selector, SelectionKey.OP_ACCEPT);
         } catch (IOException e) {
-            socket.close();
+            channel.close();
             throw new IOException("cannot listen on " + address + ": " + e.getMessage(), e);
         }
         SocketmapServer server = new SocketmapServer(
-                socket,
+                channel,
+                selector,
                 Objects.requireNonNull(handler, "handler"),
                 Objects.requireNonNull(settings, "settings"),
                 Objects.requireNonNull(listener, "listener"));
-        server.acceptor.start();
+        server.io.start();
         return server;
     }
 
     /** The bound address (the real port when 0 was asked for). */
     public InetSocketAddress address() {
-        return (InetSocketAddress) serverSocket.getLocalSocketAddress();
+        return (InetSocketAddress) serverChannel.socket().getLocalSocketAddress();
     }
 
     /** Requests answered so far. */
@@ -146,87 +166,252 @@ public final class SocketmapServer implements AutoCloseable {
         return open.size();
     }
 
-    private void acceptLoop() {
-        while (!closing) {
-            Socket socket;
-            try {
-                socket = serverSocket.accept();
-            } catch (IOException e) {
-                if (closing) {
-                    return;
+    /** One client connection; touched only by the I/O thread, except {@link #reply} handed over from a worker. */
+    private final class Connection {
+        final SocketChannel channel;
+        final SocketAddress client;
+        final SelectionKey key;
+        final ByteBuffer in;
+        ByteBuffer out = ByteBuffer.allocate(0);
+        boolean answering;
+        boolean closeAfterWrite;
+        long lastActive = System.nanoTime();
+
+        Connection(SocketChannel channel, SelectionKey key) {
+            this.channel = channel;
+            this.client = channel.socket().getRemoteSocketAddress();
+            this.key = key;
+            // A whole request fits: its length digits, ':', the data and ','.
+            this.in = ByteBuffer.allocate(settings.maxRequestBytes() + 16);
+        }
+    }
+
+    private void loop() {
+        long idleNanos = settings.idleTimeout().toNanos();
+        long lastIdleCheck = System.nanoTime();
+        try {
+            while (!closing || busy.get() > 0) {
+                selector.select(Math.min(1000, Math.max(1, idleNanos / 1_000_000)));
+                for (Runnable r; (r = fromWorkers.poll()) != null; ) {
+                    r.run();
                 }
-                continue;
+                for (SelectionKey key : selector.selectedKeys()) {
+                    if (!key.isValid()) {
+                        continue;
+                    }
+                    if (key.isAcceptable()) {
+                        accept();
+                    } else {
+                        Connection c = (Connection) key.attachment();
+                        if (key.isWritable()) {
+                            flush(c);
+                        }
+                        if (key.isValid() && key.isReadable()) {
+                            read(c);
+                        }
+                    }
+                }
+                selector.selectedKeys().clear();
+                long now = System.nanoTime();
+                if (now - lastIdleCheck > Math.min(idleNanos, 1_000_000_000L)) {
+                    lastIdleCheck = now;
+                    for (Connection c : open) {
+                        if (!c.answering && now - c.lastActive > idleNanos) {
+                            close(c);
+                        }
+                    }
+                }
             }
-            connections.increment();
+        } catch (IOException | RuntimeException e) {
+            // The selector itself failed: nothing can be served any more; close what is open.
+        } finally {
+            for (Connection c : open) {
+                close(c);
+            }
             try {
-                pool.execute(() -> serve(socket));
-            } catch (RejectedExecutionException e) {
-                listener.refused(socket.getRemoteSocketAddress());
-                try (socket) {
-                    socket.setSoTimeout(1000);
-                    socket.getOutputStream()
-                            .write(SocketmapReply.temp("too many connections to the policy service ("
-                                            + settings.maxConnections() + "); try again later")
-                                    .encode());
-                } catch (IOException ignored) {
-                    // The client is gone: nothing to tell it.
-                }
+                selector.close();
+            } catch (IOException ignored) {
+                // Closing anyway.
             }
         }
     }
 
-    private void serve(Socket socket) {
-        open.add(socket);
-        SocketAddress client = socket.getRemoteSocketAddress();
-        try (socket) {
-            if (closing) {
+    private void accept() {
+        SocketChannel channel;
+        try {
+            channel = serverChannel.accept();
+        } catch (IOException e) {
+            return;
+        }
+        if (channel == null) {
+            return;
+        }
+        connections.increment();
+        try {
+            channel.configureBlocking(false);
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            if (closing || open.size() >= settings.maxConnections()) {
+                listener.refused(channel.socket().getRemoteSocketAddress());
+                // Best effort: the reply is small enough for an empty socket buffer.
+                channel.write(ByteBuffer.wrap(SocketmapReply.temp("too many connections to the policy service ("
+                                + settings.maxConnections() + "); try again later")
+                        .encode()));
+                channel.close();
                 return;
             }
-            socket.setSoTimeout((int) settings.idleTimeout().toMillis());
-            socket.setTcpNoDelay(true);
-            InputStream in = new BufferedInputStream(socket.getInputStream());
-            OutputStream out = socket.getOutputStream();
-            while (!closing) {
-                Optional<byte[]> request;
-                try {
-                    request = Netstrings.read(in, settings.maxRequestBytes());
-                } catch (Netstrings.MalformedNetstringException e) {
-                    listener.protocolError(client, e.getMessage());
-                    out.write(SocketmapReply.perm("malformed request: " + e.getMessage() + "; closing the connection")
-                            .encode());
-                    return;
-                } catch (SocketTimeoutException e) {
-                    return;
-                }
-                if (request.isEmpty()) {
-                    return;
-                }
-                long start = System.nanoTime();
-                // Postfix sends ASCII; anything else is not a domain and gets NOTFOUND below.
-                String text = new String(request.get(), StandardCharsets.ISO_8859_1);
-                int space = text.indexOf(' ');
-                SocketmapReply reply;
-                String name;
-                String key;
-                if (space <= 0) {
-                    name = "";
-                    key = text;
-                    reply = SocketmapReply.perm(
-                            "a socketmap request is 'name key' (socketmap_table(5)), got '" + text + "'");
-                } else {
-                    name = text.substring(0, space);
-                    key = text.substring(space + 1);
-                    reply = answer(name, key);
-                }
-                requests.increment();
-                listener.answered(client, name, key, reply, System.nanoTime() - start);
-                out.write(reply.encode());
-                out.flush();
-            }
+            SelectionKey key = channel.register(selector, SelectionKey.OP_READ);
+            Connection c = new Connection(channel, key);
+            key.attach(c);
+            open.add(c);
         } catch (IOException e) {
-            // The client closed or reset the connection, or we are closing: nothing more to do.
-        } finally {
-            open.remove(socket);
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // Gone already.
+            }
+        }
+    }
+
+    private void read(Connection c) {
+        int n;
+        try {
+            n = c.channel.read(c.in);
+        } catch (IOException e) {
+            close(c);
+            return;
+        }
+        if (n < 0) {
+            close(c);
+            return;
+        }
+        c.lastActive = System.nanoTime();
+        serveBuffered(c);
+    }
+
+    /** Answers the requests buffered on {@code c}, one at a time, until one must wait for a worker. */
+    private void serveBuffered(Connection c) {
+        while (!c.answering && !c.closeAfterWrite && c.key.isValid()) {
+            c.in.flip();
+            Optional<byte[]> request;
+            try {
+                request = Netstrings.next(c.in, settings.maxRequestBytes());
+            } catch (Netstrings.MalformedNetstringException e) {
+                c.in.clear();
+                listener.protocolError(c.client, e.getMessage());
+                c.closeAfterWrite = true;
+                send(c, SocketmapReply.perm("malformed request: " + e.getMessage() + "; closing the connection"));
+                return;
+            }
+            c.in.compact();
+            if (request.isEmpty()) {
+                break;
+            }
+            long start = System.nanoTime();
+            // Postfix sends ASCII; anything else is not a domain and gets NOTFOUND from the handler.
+            String text = new String(request.get(), StandardCharsets.ISO_8859_1);
+            int space = text.indexOf(' ');
+            if (space <= 0) {
+                answered(
+                        c,
+                        "",
+                        text,
+                        SocketmapReply.perm(
+                                "a socketmap request is 'name key' (socketmap_table(5)), got '" + text + "'"),
+                        start);
+                continue;
+            }
+            String name = text.substring(0, space);
+            String key = text.substring(space + 1);
+            Optional<SocketmapReply> now = immediate(name, key);
+            if (now.isPresent()) {
+                answered(c, name, key, now.get(), start);
+                continue;
+            }
+            c.answering = true;
+            busy.incrementAndGet();
+            interest(c);
+            try {
+                workers.execute(() -> {
+                    SocketmapReply reply = answer(name, key);
+                    fromWorkers.add(() -> {
+                        busy.decrementAndGet();
+                        c.answering = false;
+                        if (c.key.isValid()) {
+                            answered(c, name, key, reply, start);
+                            serveBuffered(c);
+                        }
+                    });
+                    selector.wakeup();
+                });
+            } catch (RejectedExecutionException e) {
+                busy.decrementAndGet();
+                c.answering = false;
+                c.closeAfterWrite = true;
+                answered(c, name, key, SocketmapReply.temp("the policy service is shutting down"), start);
+            }
+        }
+        interest(c);
+    }
+
+    private void answered(Connection c, String name, String key, SocketmapReply reply, long start) {
+        requests.increment();
+        listener.answered(c.client, name, key, reply, System.nanoTime() - start);
+        send(c, reply);
+    }
+
+    private void send(Connection c, SocketmapReply reply) {
+        byte[] bytes = reply.encode();
+        if (c.out.hasRemaining()) {
+            ByteBuffer joined = ByteBuffer.allocate(c.out.remaining() + bytes.length);
+            joined.put(c.out).put(bytes).flip();
+            c.out = joined;
+        } else {
+            c.out = ByteBuffer.wrap(bytes);
+        }
+        flush(c);
+    }
+
+    private void flush(Connection c) {
+        try {
+            c.channel.write(c.out);
+        } catch (IOException e) {
+            close(c);
+            return;
+        }
+        if (!c.out.hasRemaining() && c.closeAfterWrite) {
+            close(c);
+            return;
+        }
+        interest(c);
+    }
+
+    /** Reads only while nothing is being answered or waiting to be written (one request in flight, bounded). */
+    private void interest(Connection c) {
+        if (!c.key.isValid()) {
+            return;
+        }
+        int ops = c.out.hasRemaining() ? SelectionKey.OP_WRITE : 0;
+        if (!c.answering && !c.out.hasRemaining() && !c.closeAfterWrite && !closing) {
+            ops |= SelectionKey.OP_READ;
+        }
+        c.key.interestOps(ops);
+    }
+
+    private void close(Connection c) {
+        open.remove(c);
+        c.key.cancel();
+        try {
+            c.channel.close();
+        } catch (IOException ignored) {
+            // Gone already.
+        }
+    }
+
+    private Optional<SocketmapReply> immediate(String name, String key) {
+        try {
+            return handler.immediate(name, key);
+        } catch (RuntimeException e) {
+            return Optional.of(SocketmapReply.temp("internal error answering " + key + ": " + e));
         }
     }
 
@@ -240,38 +425,26 @@ public final class SocketmapServer implements AutoCloseable {
     }
 
     /**
-     * Stops accepting, closes every connection (a request being answered finishes first unless it takes longer than
-     * {@code grace}) and stops the threads.
+     * Stops accepting and reading, lets the requests being answered finish and their replies go out (unless that
+     * takes longer than {@code grace}), then closes every connection and stops the threads.
      */
     public void close(Duration grace) {
         closing = true;
         try {
-            serverSocket.close();
+            serverChannel.close();
         } catch (IOException ignored) {
             // Closing anyway.
         }
-        pool.shutdown();
-        for (Socket s : open) {
-            try {
-                // Wakes up threads blocked reading the next request; one writing a reply gets an error.
-                s.shutdownInput();
-            } catch (IOException ignored) {
-                // Already closed.
-            }
-        }
+        selector.wakeup();
+        workers.shutdown();
         try {
-            if (!pool.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                for (Socket s : open) {
-                    try {
-                        s.close();
-                    } catch (IOException ignored) {
-                        // Already closed.
-                    }
-                }
-                pool.shutdownNow();
-                pool.awaitTermination(1, TimeUnit.SECONDS);
+            io.join(Math.max(1, grace.toMillis()));
+            if (io.isAlive()) {
+                workers.shutdownNow();
+                busy.set(0);
+                selector.wakeup();
+                io.join(1000);
             }
-            acceptor.join(1000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -45,6 +45,43 @@ class NetstringsTest {
     }
 
     @Test
+    void nextTakesWholeNetstringsFromABufferSplitAnywhere() throws IOException {
+        byte[] wire = "3:abc,0:,11:hello world,".getBytes(StandardCharsets.US_ASCII);
+        for (int split = 0; split <= wire.length; split++) {
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(64);
+            java.util.List<String> got = new java.util.ArrayList<>();
+            for (byte[] part : new byte[][] {
+                java.util.Arrays.copyOfRange(wire, 0, split), java.util.Arrays.copyOfRange(wire, split, wire.length)
+            }) {
+                buffer.put(part).flip();
+                for (java.util.Optional<byte[]> next; (next = Netstrings.next(buffer, 100)).isPresent(); ) {
+                    got.add(new String(next.get(), StandardCharsets.US_ASCII));
+                }
+                buffer.compact();
+            }
+            assertThat(got).as("split at %d", split).containsExactly("abc", "", "hello world");
+            assertThat(buffer.position()).isZero();
+        }
+    }
+
+    @Test
+    void nextNamesMalformedInputAsSoonAsItIsSeen() {
+        for (String[] c : new String[][] {
+            {"x", "only digits"},
+            {":", "starts with its length"},
+            {"01", "leading zeros"},
+            {"1000", "longer than"},
+            {"3:abc;", "ends with ','"}
+        }) {
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(c[0].getBytes(StandardCharsets.US_ASCII));
+            assertThatThrownBy(() -> Netstrings.next(buffer, 100))
+                    .as(c[0])
+                    .isInstanceOf(Netstrings.MalformedNetstringException.class)
+                    .hasMessageContaining(c[1]);
+        }
+    }
+
+    @Test
     void malformedInputIsNamed() {
         assertMalformed("abc", "only digits");
         assertMalformed(":abc,", "starts with its length");

@@ -102,6 +102,44 @@ class SocketmapServerTest {
     }
 
     @Test
+    void aSlowLookupDoesNotHoldUpOtherConnectionsAndRepliesKeepTheirOrder() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        SocketmapHandler handler = new SocketmapHandler() {
+            @Override
+            public SocketmapReply lookup(String name, String key) {
+                try {
+                    release.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return SocketmapReply.ok("slow " + key);
+            }
+
+            @Override
+            public java.util.Optional<SocketmapReply> immediate(String name, String key) {
+                return key.startsWith("slow")
+                        ? java.util.Optional.empty()
+                        : java.util.Optional.of(SocketmapReply.ok("fast " + key));
+            }
+        };
+        start(handler, SocketmapServer.Settings.defaults());
+        try (Socket slow = connect();
+                Socket fast = connect()) {
+            // A slow request and a fast one behind it on the same connection, in one write.
+            slow.getOutputStream()
+                    .write((ns("postfix slow.test") + ns("postfix quick.test")).getBytes(StandardCharsets.US_ASCII));
+            // Another connection is answered while the slow lookup waits.
+            assertThat(request(fast, ns("postfix other.test"))).isEqualTo("OK fast other.test");
+            release.countDown();
+            InputStream in = new BufferedInputStream(slow.getInputStream());
+            assertThat(new String(Netstrings.readRequired(in, 1000), StandardCharsets.US_ASCII))
+                    .isEqualTo("OK slow slow.test");
+            assertThat(new String(Netstrings.readRequired(in, 1000), StandardCharsets.US_ASCII))
+                    .isEqualTo("OK fast quick.test");
+        }
+    }
+
+    @Test
     void aMalformedNetstringGetsPermAndTheConnectionIsClosed() throws IOException {
         start(ECHO, SocketmapServer.Settings.defaults());
         try (Socket s = connect()) {

@@ -21,8 +21,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
@@ -51,6 +54,20 @@ import org.xbill.DNS.dnssec.ValidatingResolver;
  * plain resolver whose AD bit is believed. Follows CNAME chains itself when the upstream answer stops early.
  */
 public final class DnsjavaResolver implements DnsResolver {
+
+    private static final AtomicInteger THREADS = new AtomicInteger();
+
+    /**
+     * Where dnsjava runs the continuations of an answer. Its default, the common fork-join pool, starts a new thread
+     * for every task when the JVM sees one or two CPUs (the common pool's parallelism is then 1 or less), which made a
+     * lookup cost a thread start. A cached pool of daemon threads reuses them; it is not bounded, so a continuation
+     * that waits for another lookup cannot starve the pool.
+     */
+    private static final ExecutorService CONTINUATIONS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "optls-dns-" + THREADS.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+    });
 
     /** RFC 6891 §6.2.5 / DNS flag day 2020: an EDNS buffer size that avoids IP fragmentation. */
     private static final int EDNS_PAYLOAD = 1232;
@@ -344,7 +361,8 @@ public final class DnsjavaResolver implements DnsResolver {
         if (remaining <= 0) {
             return timeout(current, type);
         }
-        CompletableFuture<Message> future = resolver.sendAsync(query).toCompletableFuture();
+        CompletableFuture<Message> future =
+                resolver.sendAsync(query, CONTINUATIONS).toCompletableFuture();
         try {
             return new Exchange(future.get(remaining, TimeUnit.NANOSECONDS), null, "");
         } catch (TimeoutException e) {

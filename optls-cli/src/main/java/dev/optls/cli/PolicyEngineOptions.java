@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /**
@@ -68,8 +69,9 @@ final class PolicyEngineOptions {
             description = "MX hosts considered per domain, lowest preference first (default: ${DEFAULT-VALUE})")
     int maxMx;
 
-    /** An engine and the cache it holds open. */
-    record Setup(PolicyEngine engine, PolicyCache cache, String cacheDescription) implements AutoCloseable {
+    /** An engine, the MTA-STS resolver it uses (none with {@code --no-mta-sts}) and the cache it holds open. */
+    record Setup(PolicyEngine engine, Optional<MtaStsResolver> mtaSts, PolicyCache cache, String cacheDescription)
+            implements AutoCloseable {
         @Override
         public void close() {
             if (cache instanceof AutoCloseable closeable) {
@@ -104,12 +106,13 @@ final class PolicyEngineOptions {
         PolicyEngine.Builder builder =
                 PolicyEngine.builder(dns).localPolicies(rules).maxHosts(maxMx);
         if (noMtaSts) {
-            return new Setup(builder.build(), new InMemoryPolicyCache(), "none (--no-mta-sts)");
+            return new Setup(builder.build(), Optional.empty(), new InMemoryPolicyCache(), "none (--no-mta-sts)");
         }
         String spec = cache != null ? cache : defaultCache;
         PolicyCache store = openCache(spec);
-        builder.mtaSts(new MtaStsResolver(dns, policy.fetcher(), store));
-        return new Setup(builder.build(), store, describe(spec));
+        MtaStsResolver resolver = new MtaStsResolver(dns, policy.fetcher(), store);
+        builder.mtaSts(resolver);
+        return new Setup(builder.build(), Optional.of(resolver), store, describe(spec));
     }
 
     private PolicyCache openCache(String spec) {

@@ -4,12 +4,17 @@ import dev.optls.policy.postfix.PolicyService;
 import dev.optls.policy.postfix.PostfixPolicy;
 import dev.optls.policy.postfix.SocketmapReply;
 import dev.optls.policy.postfix.SocketmapServer;
+import dev.optls.policy.sts.RefreshListener;
+import dev.optls.policy.sts.RefreshRun;
+import dev.optls.policy.sts.RefreshSchedule;
+import dev.optls.policy.sts.StsRefresh;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -191,6 +196,31 @@ final class PolicyServeCommand implements Callable<Integer> {
                 + answerTtl + " negative_ttl=" + negativeTtl + " max_domains=" + maxDomains + " tlsrpt_attributes="
                 + tlsrptAttributes);
 
+        // RFC 8461 §5.1: refresh cached policies before they expire, daily, so that a policy does not lapse between
+        // deliveries; failed refreshes of policies still in force are logged as warnings.
+        Optional<RefreshSchedule> refresh = setup.mtaSts()
+                .map(resolver -> RefreshSchedule.builder(resolver)
+                        .listener(new RefreshListener() {
+                            @Override
+                            public void alert(StsRefresh r, Instant nextAttempt) {
+                                log.warn("event=mta-sts-refresh-failed domain=" + Log.quote(r.policyDomain())
+                                        + " outcome="
+                                        + r.outcome() + " reason=" + Log.quote(r.reason()) + " cached_until="
+                                        + r.entry().expiresAt() + " next_attempt=" + nextAttempt);
+                            }
+
+                            @Override
+                            public void finished(RefreshRun run) {
+                                log.info("event=mta-sts-refresh due=" + run.due() + " refreshed="
+                                        + run.refreshes().stream()
+                                                .filter(r -> r.outcome() == StsRefresh.Outcome.REFRESHED)
+                                                .count()
+                                        + " backing_off=" + run.backingOff() + " next_run=" + run.nextRun());
+                            }
+                        })
+                        .build());
+        refresh.ifPresent(RefreshSchedule::start);
+
         ScheduledExecutorService summaries = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "optls-policy-summary");
             t.setDaemon(true);
@@ -210,6 +240,7 @@ final class PolicyServeCommand implements Callable<Integer> {
             // SIGTERM / SIGINT: stop accepting, let answers in progress finish.
             log.info("event=stopping open=" + server.openConnections());
             summaries.shutdownNow();
+            refresh.ifPresent(RefreshSchedule::close);
             server.close(Duration.ofSeconds(5));
             setup.close();
             log.info(summary("stopped", server, service));
@@ -356,7 +387,7 @@ final class PolicyServeCommand implements Callable<Integer> {
             warn("event=refused client=" + client + " reason=connection-limit");
         }
 
-        private static String quote(String value) {
+        static String quote(String value) {
             StringBuilder q = new StringBuilder("\"");
             for (int i = 0; i < value.length() && i < 300; i++) {
                 char c = value.charAt(i);

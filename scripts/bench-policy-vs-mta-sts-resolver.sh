@@ -11,7 +11,9 @@
 #   misses     names never asked for before (each one needs DNS lookups)
 #
 # Usage: scripts/bench-policy-vs-mta-sts-resolver.sh [--duration 20s] [--connections 8] [--domains 200]
-#                                                     [--out DIR]
+#                                                     [--cache sqlite|memory] [--out DIR]
+# --cache: where both keep MTA-STS policies: sqlite (the default of both: Debian's /etc/mta-sts-daemon.yml and
+# `optls policy serve`) or memory (mta-sts-daemon's "internal" cache).
 # Needs root, postfix-mta-sts-resolver, bind9, openssl (scripts/install-peers.sh) and the optls jar (built on
 # first use). Only loopback addresses inside the namespace are used.
 set -euo pipefail
@@ -20,18 +22,24 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 duration=20s
 connections=8
 domains=200
+cache=sqlite
 out=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --duration) duration=$2; shift 2 ;;
         --connections) connections=$2; shift 2 ;;
         --domains) domains=$2; shift 2 ;;
+        --cache) cache=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
-        -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench-policy: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
 out=${out:-/tmp/optls-policy-bench-$(date +%Y%m%d-%H%M%S)}
+case $cache in
+    sqlite | memory) ;;
+    *) echo "bench-policy: --cache is sqlite or memory, not '$cache'" >&2; exit 2 ;;
+esac
 
 if [[ ${OPTLS_POLICY_BENCH_INSIDE:-} != 1 ]]; then
     [[ $(id -u) == 0 ]] || { echo "bench-policy: needs root (a private network namespace, ports 53/443 in it)" >&2; exit 1; }
@@ -41,7 +49,7 @@ if [[ ${OPTLS_POLICY_BENCH_INSIDE:-} != 1 ]]; then
     "$here/optls" --version >/dev/null # builds the jar on first use, outside the namespace (Maven needs the network)
     mkdir -p "$out"
     exec env OPTLS_POLICY_BENCH_INSIDE=1 unshare --net --mount "$0" --duration "$duration" \
-        --connections "$connections" --domains "$domains" --out "$out"
+        --connections "$connections" --domains "$domains" --cache "$cache" --out "$out"
 fi
 
 ip link set lo up
@@ -56,13 +64,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-printf 'host: 127.0.0.1\nport: 8461\ncache:\n  type: internal\n' >"$out/mta-sts-daemon.yml"
+if [[ $cache == sqlite ]]; then
+    printf 'host: 127.0.0.1\nport: 8461\ncache:\n  type: sqlite\n  options:\n    filename: "%s"\n' \
+        "$out/mta-sts-daemon-cache.db" >"$out/mta-sts-daemon.yml"
+    optls_cache="sqlite:$out/optls-mta-sts.sqlite"
+else
+    printf 'host: 127.0.0.1\nport: 8461\ncache:\n  type: internal\n' >"$out/mta-sts-daemon.yml"
+    optls_cache=memory
+fi
+rm -f "$out/mta-sts-daemon-cache.db" "$out/optls-mta-sts.sqlite"
 SSL_CERT_FILE="$world/ca.pem" taskset -c 0 /usr/bin/python3 /usr/bin/mta-sts-daemon -c "$out/mta-sts-daemon.yml" \
     -v warn >"$out/mta-sts-daemon.log" 2>&1 &
 pids+=($!)
 resolver_pid=$!
 taskset -c 0 java ${OPTLS_JAVA_OPTS:-} -jar "$jar" policy serve --listen 127.0.0.1:8462 --dns 127.0.0.1 \
-    --dns-trust-ad --mta-sts-ca "$world/ca.pem" --mta-sts-cache memory >"$out/optls-policy.log" 2>&1 &
+    --dns-trust-ad --mta-sts-ca "$world/ca.pem" --mta-sts-cache "$optls_cache" >"$out/optls-policy.log" 2>&1 &
 pids+=($!)
 optls_pid=$!
 

@@ -3,13 +3,26 @@ package dev.optls.policy.sts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.optls.policy.dane.FakeDns;
+import dev.optls.policy.dns.DnsAnswer;
+import dev.optls.policy.dns.DnssecStatus;
+import dev.optls.policy.dns.MxRecord;
+import dev.optls.policy.dns.RecordType;
+import dev.optls.policy.engine.PolicyEngine;
+import dev.optls.policy.postfix.PolicyService;
+import dev.optls.policy.postfix.PostfixPolicy;
 import dev.optls.testkit.TestPki;
 import dev.optls.tls.TrustAnchors;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -224,6 +237,61 @@ class RedisPolicyCacheTest {
                 assertThat(a.policy().fetchedAt()).isEqualTo(now);
                 assertThat(a.allows("mx1.example.test")).isTrue();
             });
+            assertThat(server.requests).hasSize(1);
+        }
+    }
+
+    @Test
+    void twoPolicyServicesSharingOneRedisGivePostfixTheSameAnswerFromOneFetch() throws Exception {
+        TestPki pki = TestPki.create();
+        FakeDns dns = new FakeDns()
+                .answer(
+                        "shared.test",
+                        RecordType.MX,
+                        new DnsAnswer.Records<>(
+                                "shared.test",
+                                RecordType.MX,
+                                List.of(),
+                                DnssecStatus.INSECURE,
+                                List.of(new MxRecord(10, "mx1.example.test"))))
+                .answer(
+                        "_mta-sts.shared.test",
+                        RecordType.TXT,
+                        new DnsAnswer.Records<>(
+                                "_mta-sts.shared.test",
+                                RecordType.TXT,
+                                List.of(),
+                                DnssecStatus.INSECURE,
+                                List.of("v=STSv1; id=one;")));
+        try (PolicyServer server = PolicyServer.start(
+                        pki.issue("mta-sts.shared.test"), PolicyServer.respond(200, "text/plain", ENFORCE));
+                RedisPolicyCache firstCache = RedisPolicyCache.connect(redis.settings(DATABASE));
+                RedisPolicyCache secondCache = RedisPolicyCache.connect(redis.settings(DATABASE))) {
+            PolicyFetcher fetcher = HttpsPolicyFetcher.builder()
+                    .trustAnchors(TrustAnchors.of(pki.trustStore()))
+                    .timeout(Duration.ofSeconds(10))
+                    .connectToLoopback("mta-sts.shared.test", server.port())
+                    .build();
+            List<PolicyService> services = new ArrayList<>();
+            for (RedisPolicyCache cache : List.of(firstCache, secondCache)) {
+                services.add(new PolicyService(
+                        PolicyEngine.builder(dns)
+                                .mtaSts(new MtaStsResolver(dns, fetcher, cache))
+                                .build(),
+                        Set.of("postfix"),
+                        new PostfixPolicy.Options(false, 60, Optional.empty()),
+                        Duration.ofSeconds(60),
+                        Duration.ofSeconds(10),
+                        100,
+                        Clock.fixed(now, ZoneOffset.UTC)));
+            }
+
+            String first = services.get(0).lookup("postfix", "shared.test").wire();
+            String second = services.get(1).lookup("postfix", "shared.test").wire();
+
+            assertThat(first).startsWith("OK secure match=").contains("servername=hostname");
+            assertThat(second).isEqualTo(first);
+            // The second service found the first one's policy in Redis: one fetch for both.
             assertThat(server.requests).hasSize(1);
         }
     }

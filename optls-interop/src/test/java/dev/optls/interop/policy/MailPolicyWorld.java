@@ -51,10 +51,15 @@ import java.util.stream.Stream;
  * <p>Each domain {@code d} gets {@code d. MX 10 mx.d.} and {@code mx.d. A 127.0.0.1}; a DANE domain also gets {@code
  * 3 1 1} TLSA records (the SHA-256 of the given certificate's public key) at {@code _<port>._tcp.mx.d.} for each given
  * port; an MTA-STS domain gets {@code _mta-sts.d. TXT "v=STSv1; id=…"} and its policy served over HTTPS. Every name is
- * DNSSEC-signed (an MTA-STS domain's TLSA lookup is a secure NODATA, so DANE does not apply to it).
+ * DNSSEC-signed (an MTA-STS domain's TLSA lookup is a secure NODATA, so DANE does not apply to it). For the failure
+ * cases a domain may instead have another MX host, a null MX, several {@code _mta-sts} records, a policy server that
+ * redirects, answers {@code text/html} or 404 ({@link PolicyFetch}), or TLSA or MX signatures broken after signing
+ * (bogus: the validating resolver answers SERVFAIL). With {@link Builder#sharedHttpsOn443()} every policy is also
+ * served by one HTTPS server on 127.0.0.1:443, for a resolver that fetches {@code https://mta-sts.<domain>/} as is.
  *
  * <p>Needs root (port 53) and Debian's {@code bind9} and {@code bind9-utils}: without them the test is skipped,
- * under {@code CI=true} it fails. Reusable by other ITs (for example a comparison with postfix-mta-sts-resolver).
+ * under {@code CI=true} it fails. Reused by {@link MtaStsResolverComparisonIT} (the comparison with
+ * postfix-mta-sts-resolver).
  */
 public final class MailPolicyWorld implements AutoCloseable {
 

@@ -20,6 +20,7 @@ PACKAGES="$PACKAGES bind9 bind9-utils"
 PACKAGES="$PACKAGES haproxy"
 PACKAGES="$PACKAGES redis-server"
 PACKAGES="$PACKAGES python3-dkim"
+PACKAGES="$PACKAGES postfix-mta-sts-resolver"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

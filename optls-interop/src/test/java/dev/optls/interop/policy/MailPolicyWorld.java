@@ -1,5 +1,6 @@
 package dev.optls.interop.policy;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import dev.optls.interop.peers.Peers;
@@ -8,6 +9,7 @@ import dev.optls.testkit.TestPki;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -21,11 +23,15 @@ import java.security.NoSuchAlgorithmException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -45,10 +51,15 @@ import java.util.stream.Stream;
  * <p>Each domain {@code d} gets {@code d. MX 10 mx.d.} and {@code mx.d. A 127.0.0.1}; a DANE domain also gets {@code
  * 3 1 1} TLSA records (the SHA-256 of the given certificate's public key) at {@code _<port>._tcp.mx.d.} for each given
  * port; an MTA-STS domain gets {@code _mta-sts.d. TXT "v=STSv1; id=…"} and its policy served over HTTPS. Every name is
- * DNSSEC-signed (an MTA-STS domain's TLSA lookup is a secure NODATA, so DANE does not apply to it).
+ * DNSSEC-signed (an MTA-STS domain's TLSA lookup is a secure NODATA, so DANE does not apply to it). For the failure
+ * cases a domain may instead have another MX host, a null MX, several {@code _mta-sts} records, a policy server that
+ * redirects, answers {@code text/html} or 404 ({@link PolicyFetch}), or TLSA or MX signatures broken after signing
+ * (bogus: the validating resolver answers SERVFAIL). With {@link Builder#sharedHttpsOn443()} every policy is also
+ * served by one HTTPS server on 127.0.0.1:443, for a resolver that fetches {@code https://mta-sts.<domain>/} as is.
  *
  * <p>Needs root (port 53) and Debian's {@code bind9} and {@code bind9-utils}: without them the test is skipped,
- * under {@code CI=true} it fails. Reusable by other ITs (for example a comparison with postfix-mta-sts-resolver).
+ * under {@code CI=true} it fails. Reused by {@link MtaStsResolverComparisonIT} (the comparison with
+ * postfix-mta-sts-resolver).
  */
 public final class MailPolicyWorld implements AutoCloseable {
 
@@ -75,13 +86,76 @@ public final class MailPolicyWorld implements AutoCloseable {
         return new Builder(pki);
     }
 
-    /** A domain of the world. */
-    private record Domain(String name, List<X509Certificate> tlsaFor, List<Integer> tlsaPorts, String stsPolicy) {}
+    /**
+     * How the HTTPS server answers a domain's {@code /.well-known/mta-sts.txt}: the failure cases of RFC 8461 §3.3 next
+     * to the good one.
+     */
+    public enum PolicyFetch {
+        /** 200, {@code Content-Type: text/plain}, the policy. */
+        OK,
+        /** 301 to {@code /moved/mta-sts.txt} on the same host, where the policy is served with 200: RFC 8461 §3.3
+         * "HTTP 3xx redirects MUST NOT be followed". */
+        REDIRECT,
+        /** 200 with the policy but {@code Content-Type: text/html}: RFC 8461 §3.2 requires {@code text/plain}. */
+        WRONG_CONTENT_TYPE,
+        /** 404. */
+        NOT_FOUND
+    }
+
+    /** The default {@code _mta-sts} TXT record of an MTA-STS domain. */
+    private static final String STS_RECORD = "v=STSv1; id=20261130T000000;";
+
+    /**
+     * A domain of the world. {@code mxHost} null is a null MX (RFC 7505); {@code stsTxt} the {@code _mta-sts} TXT
+     * records; {@code bogus} the RR types whose signatures are broken after signing (owner {@code d.} for MX,
+     * {@code _<port>._tcp.<mxHost>.} for TLSA).
+     */
+    private record Domain(
+            String name,
+            String mxHost,
+            List<X509Certificate> tlsaFor,
+            List<Integer> tlsaPorts,
+            String stsPolicy,
+            List<String> stsTxt,
+            PolicyFetch fetch,
+            Set<String> bogus) {
+
+        Domain(String name, List<X509Certificate> tlsaFor, List<Integer> tlsaPorts, String stsPolicy) {
+            this(
+                    name,
+                    "mx." + name,
+                    tlsaFor,
+                    tlsaPorts,
+                    stsPolicy,
+                    stsPolicy == null ? List.of() : List.of(STS_RECORD),
+                    PolicyFetch.OK,
+                    Set.of());
+        }
+
+        Domain withMx(String host) {
+            return new Domain(name, host, tlsaFor, tlsaPorts, stsPolicy, stsTxt, fetch, bogus);
+        }
+
+        Domain withTxt(List<String> txt) {
+            return new Domain(name, mxHost, tlsaFor, tlsaPorts, stsPolicy, List.copyOf(txt), fetch, bogus);
+        }
+
+        Domain withFetch(PolicyFetch f) {
+            return new Domain(name, mxHost, tlsaFor, tlsaPorts, stsPolicy, stsTxt, f, bogus);
+        }
+
+        Domain withBogus(String type) {
+            Set<String> b = new HashSet<>(bogus);
+            b.add(type);
+            return new Domain(name, mxHost, tlsaFor, tlsaPorts, stsPolicy, stsTxt, fetch, Set.copyOf(b));
+        }
+    }
 
     /** Collects the domains, then {@link #start()}s the world. */
     public static final class Builder {
         private final TestPki pki;
         private final List<Domain> domains = new ArrayList<>();
+        private boolean sharedHttps;
 
         private Builder(TestPki pki) {
             this.pki = Objects.requireNonNull(pki, "pki");
@@ -124,6 +198,65 @@ public final class MailPolicyWorld implements AutoCloseable {
             return this;
         }
 
+        /**
+         * An MTA-STS domain whose policy server answers as {@code fetch} says (a redirect, a wrong content type, a
+         * 404).
+         */
+        public Builder mtaSts(String name, String policy, PolicyFetch fetch) {
+            mtaSts(name, policy);
+            return replaceLast(d -> d.withFetch(Objects.requireNonNull(fetch, "fetch")));
+        }
+
+        /** An MTA-STS domain whose {@code _mta-sts} TXT RRset is {@code txtRecords} (one record each) instead of one. */
+        public Builder mtaStsRecords(String name, String policy, String... txtRecords) {
+            mtaSts(name, policy);
+            return replaceLast(d -> d.withTxt(List.of(txtRecords)));
+        }
+
+        /** An MTA-STS domain whose MX host is {@code mxHost} (in {@code test.}) instead of {@code mx.<name>}. */
+        public Builder mtaStsWithMx(String name, String mxHost, String policy) {
+            mtaSts(name, policy);
+            return replaceLast(d -> d.withMx(Objects.requireNonNull(mxHost, "mxHost")));
+        }
+
+        /** A domain with a null MX ({@code MX 0 .}, RFC 7505): it accepts no mail. */
+        public Builder nullMx(String name) {
+            plain(name);
+            return replaceLast(d -> d.withMx(null));
+        }
+
+        /**
+         * A DANE domain as {@link #dane} whose TLSA RRSIGs are broken after signing: the validating resolver finds the
+         * answer bogus and answers SERVFAIL (RFC 7672 §2.1.1).
+         */
+        public Builder daneBogus(String name, X509Certificate certificate, int... ports) {
+            dane(name, certificate, ports);
+            return replaceLast(d -> d.withBogus("TLSA"));
+        }
+
+        /** A domain whose MX RRSIG is broken after signing: the MX lookup through the resolver is a SERVFAIL. */
+        public Builder bogusMx(String name) {
+            plain(name);
+            return replaceLast(d -> d.withBogus("MX"));
+        }
+
+        /**
+         * Serves every MTA-STS policy from ONE HTTPS server on {@code 127.0.0.1:443}, by {@code Host} header, with a
+         * certificate naming every {@code mta-sts.<domain>}: what a resolver that cannot be told another port needs
+         * (postfix-mta-sts-resolver). The per-domain servers of {@link #httpsPorts()} still serve the same answers:
+         * a client told to connect to 127.0.0.1 (optls's {@code --testing-mta-sts-port}) sends the address as {@code
+         * Host} and may reuse one connection for several hosts. Needs port 443 free.
+         */
+        public Builder sharedHttpsOn443() {
+            this.sharedHttps = true;
+            return this;
+        }
+
+        private Builder replaceLast(java.util.function.UnaryOperator<Domain> change) {
+            domains.add(change.apply(domains.remove(domains.size() - 1)));
+            return this;
+        }
+
         /** Signs the zones, starts both BIND servers and the HTTPS servers. */
         public MailPolicyWorld start() {
             Peers.requireRoot();
@@ -133,10 +266,13 @@ public final class MailPolicyWorld implements AutoCloseable {
             MailPolicyWorld world = new MailPolicyWorld(Peers.tempDir("mail-world"), pki);
             try {
                 world.startDns(namedBinary, domains);
-                for (Domain d : domains) {
-                    if (d.stsPolicy() != null) {
-                        world.startHttps(d);
-                    }
+                List<Domain> sts =
+                        domains.stream().filter(d -> d.stsPolicy() != null).toList();
+                for (Domain d : sts) {
+                    world.startHttps(d);
+                }
+                if (sharedHttps) {
+                    world.startSharedHttps(sts);
                 }
                 return world;
             } catch (IOException e) {
@@ -195,6 +331,7 @@ public final class MailPolicyWorld implements AutoCloseable {
         keygen(zones, keys, "test.");
         keygen(zones, keys, ".");
         sign(zones, keys, "test.", "test.zone", "test.signed");
+        breakSignatures(zones.resolve("test.signed"), domains);
         String root = "$TTL 300\n. SOA ns.root. hostmaster.root. 1 3600 600 86400 300\n. NS ns.root.\n"
                 + "ns.root. A 127.0.0.1\ntest. NS ns.test.\nns.test. A 127.0.0.1\n"
                 + Files.readString(zones.resolve("dsset-test."), StandardCharsets.US_ASCII);
@@ -246,21 +383,29 @@ public final class MailPolicyWorld implements AutoCloseable {
         z.append("test. NS ns.test.\nns.test. A 127.0.0.1\n");
         for (Domain d : domains) {
             String n = d.name() + ".";
-            z.append(n).append(" MX 10 mx.").append(n).append('\n');
-            z.append("mx.").append(n).append(" A 127.0.0.1\n");
+            if (d.mxHost() == null) {
+                // RFC 7505 §3: the null MX.
+                z.append(n).append(" MX 0 .\n");
+                continue;
+            }
+            z.append(n).append(" MX 10 ").append(d.mxHost()).append(".\n");
+            z.append(d.mxHost()).append(". A 127.0.0.1\n");
             for (X509Certificate cert : d.tlsaFor()) {
                 for (int port : d.tlsaPorts()) {
                     z.append("_")
                             .append(port)
-                            .append("._tcp.mx.")
-                            .append(n)
+                            .append("._tcp.")
+                            .append(d.mxHost())
+                            .append('.')
                             .append(" TLSA 3 1 1 ")
                             .append(spkiSha256(cert))
                             .append('\n');
                 }
             }
+            for (String txt : d.stsTxt()) {
+                z.append("_mta-sts.").append(n).append(" TXT \"").append(txt).append("\"\n");
+            }
             if (d.stsPolicy() != null) {
-                z.append("_mta-sts.").append(n).append(" TXT \"v=STSv1; id=20261130T000000;\"\n");
                 z.append("mta-sts.").append(n).append(" A 127.0.0.1\n");
             }
         }
@@ -272,19 +417,120 @@ public final class MailPolicyWorld implements AutoCloseable {
         Credential credential = pki.leaf(host).issue();
         HttpsServer server = HttpsServer.create(new InetSocketAddress(InetAddress.getByName(Peers.LOOPBACK), 0), 16);
         server.setHttpsConfigurator(new HttpsConfigurator(credential.serverContext()));
-        byte[] body = d.stsPolicy().getBytes(StandardCharsets.UTF_8);
-        server.createContext("/.well-known/mta-sts.txt", exchange -> {
-            try (exchange) {
-                exchange.getResponseHeaders().set("Content-Type", "text/plain");
-                exchange.sendResponseHeaders(200, body.length);
-                try (OutputStream out = exchange.getResponseBody()) {
-                    out.write(body);
+        server.createContext("/", exchange -> servePolicy(exchange, d));
+        server.start();
+        https.add(server);
+        httpsPorts.put(host, server.getAddress().getPort());
+    }
+
+    private void startSharedHttps(List<Domain> sts) throws IOException {
+        if (sts.isEmpty()) {
+            return;
+        }
+        Map<String, Domain> byHost = new HashMap<>();
+        for (Domain d : sts) {
+            byHost.put("mta-sts." + d.name(), d);
+        }
+        Credential credential = pki.leaf(byHost.keySet().toArray(String[]::new)).issue();
+        HttpsServer server;
+        try {
+            server = HttpsServer.create(new InetSocketAddress(InetAddress.getByName(Peers.LOOPBACK), 443), 64);
+        } catch (BindException e) {
+            throw new IllegalStateException(
+                    "port 443 on " + Peers.LOOPBACK + " is taken (" + e.getMessage() + "): the world's MTA-STS"
+                            + " server must listen there for resolvers that cannot use another port; stop what uses"
+                            + " it, or the other test that started such a MailPolicyWorld",
+                    e);
+        }
+        server.setHttpsConfigurator(new HttpsConfigurator(credential.serverContext()));
+        server.createContext("/", exchange -> {
+            String host = String.valueOf(exchange.getRequestHeaders().getFirst("Host"))
+                    .replaceFirst(":\\d+$", "")
+                    .toLowerCase(Locale.ROOT);
+            Domain d = byHost.get(host);
+            if (d == null) {
+                try (exchange) {
+                    exchange.sendResponseHeaders(421, -1);
                 }
+            } else {
+                servePolicy(exchange, d);
             }
         });
         server.start();
         https.add(server);
-        httpsPorts.put(host, server.getAddress().getPort());
+    }
+
+    /** Answers {@code /.well-known/mta-sts.txt} (and the redirect target) for {@code d} as its {@link PolicyFetch}. */
+    private static void servePolicy(HttpExchange exchange, Domain d) throws IOException {
+        try (exchange) {
+            byte[] body = d.stsPolicy().getBytes(StandardCharsets.UTF_8);
+            String path = exchange.getRequestURI().getPath();
+            if (path.equals("/moved/mta-sts.txt") && d.fetch() == PolicyFetch.REDIRECT) {
+                send(exchange, 200, "text/plain", body);
+            } else if (!path.equals("/.well-known/mta-sts.txt")) {
+                exchange.sendResponseHeaders(404, -1);
+            } else {
+                switch (d.fetch()) {
+                    case OK -> send(exchange, 200, "text/plain", body);
+                    case WRONG_CONTENT_TYPE -> send(exchange, 200, "text/html", body);
+                    case NOT_FOUND -> exchange.sendResponseHeaders(404, -1);
+                    case REDIRECT -> {
+                        exchange.getResponseHeaders()
+                                .set("Location", "https://mta-sts." + d.name() + "/moved/mta-sts.txt");
+                        exchange.sendResponseHeaders(301, -1);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void send(HttpExchange exchange, int status, String contentType, byte[] body) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        exchange.sendResponseHeaders(status, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    /**
+     * Breaks (changes one base64 character of) the signature of every RRSIG that covers a type in a domain's {@code
+     * bogus} set: the zone still loads, the validating resolver finds the RRset bogus.
+     */
+    private static void breakSignatures(Path signed, List<Domain> domains) throws IOException {
+        Map<String, String> targets = new HashMap<>(); // owner (lower case, with the dot) → type
+        for (Domain d : domains) {
+            for (String type : d.bogus()) {
+                if (type.equals("MX")) {
+                    targets.put(d.name().toLowerCase(Locale.ROOT) + ".", "MX");
+                } else if (type.equals("TLSA")) {
+                    for (int port : d.tlsaPorts()) {
+                        targets.put("_" + port + "._tcp." + d.mxHost().toLowerCase(Locale.ROOT) + ".", "TLSA");
+                    }
+                }
+            }
+        }
+        if (targets.isEmpty()) {
+            return;
+        }
+        List<String> lines = new ArrayList<>(Files.readAllLines(signed, StandardCharsets.US_ASCII));
+        Set<String> broken = new HashSet<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String[] t = lines.get(i).trim().split("\\s+");
+            String owner = t.length > 0 ? t[0].toLowerCase(Locale.ROOT) : "";
+            int rrsig = List.of(t).indexOf("RRSIG");
+            if (rrsig > 0 && rrsig + 1 < t.length && t[rrsig + 1].equals(targets.get(owner))) {
+                String signature = t[t.length - 1];
+                int k = signature.length() / 2;
+                char c = signature.charAt(k);
+                t[t.length - 1] = signature.substring(0, k) + (c == 'A' ? 'B' : 'A') + signature.substring(k + 1);
+                lines.set(i, String.join(" ", t));
+                broken.add(owner);
+            }
+        }
+        if (!broken.equals(targets.keySet())) {
+            throw new IllegalStateException("found no RRSIG to break for " + targets + " in " + signed);
+        }
+        Files.write(signed, lines, StandardCharsets.US_ASCII);
     }
 
     @Override

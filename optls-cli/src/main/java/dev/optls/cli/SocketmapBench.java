@@ -3,6 +3,7 @@ package dev.optls.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.optls.netty.load.LatencyHistogram;
+import dev.optls.policy.postfix.Netstrings;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,7 +46,7 @@ import picocli.CommandLine.Parameters;
 final class SocketmapBench implements Callable<Integer> {
 
     /** The longest reply read (Postfix's own limit for socketmap replies is 100000 bytes). */
-    static final int MAX_REPLY = 100_000;
+    static final int MAX_REPLY = Netstrings.POSTFIX_MAX_REPLY;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -194,11 +195,11 @@ final class SocketmapBench implements Callable<Integer> {
                 InputStream in = new BufferedInputStream(socket.getInputStream());
                 while (System.nanoTime() < end) {
                     String key = all.get((int) (next.getAndIncrement() % all.size()));
-                    byte[] request = netstring(name + " " + key);
+                    byte[] request = Netstrings.encode(name + " " + key);
                     long t0 = System.nanoTime();
                     out.write(request);
                     out.flush();
-                    String reply = readNetstring(in);
+                    String reply = new String(Netstrings.readRequired(in, MAX_REPLY), StandardCharsets.UTF_8);
                     latency.record((System.nanoTime() - t0) / 1000);
                     int space = reply.indexOf(' ');
                     String kind = space < 0 ? reply : reply.substring(0, space);
@@ -217,37 +218,6 @@ final class SocketmapBench implements Callable<Integer> {
                 }
             }
         }
-    }
-
-    /** {@code len:data,} (socketmap_table(5), after D. J. Bernstein's netstrings). */
-    static byte[] netstring(String data) {
-        byte[] body = data.getBytes(StandardCharsets.US_ASCII);
-        byte[] head = (body.length + ":").getBytes(StandardCharsets.US_ASCII);
-        byte[] all = new byte[head.length + body.length + 1];
-        System.arraycopy(head, 0, all, 0, head.length);
-        System.arraycopy(body, 0, all, head.length, body.length);
-        all[all.length - 1] = ',';
-        return all;
-    }
-
-    /** Reads one netstring; a malformed or oversized one is an {@link IOException}. */
-    static String readNetstring(InputStream in) throws IOException {
-        int length = 0;
-        int digits = 0;
-        for (int c = in.read(); c != ':'; c = in.read()) {
-            if (c < '0' || c > '9' || ++digits > 6) {
-                throw new IOException(c < 0 ? "the service closed the connection" : "malformed netstring length");
-            }
-            length = length * 10 + (c - '0');
-        }
-        if (digits == 0 || length > MAX_REPLY) {
-            throw new IOException("netstring length missing or over " + MAX_REPLY);
-        }
-        byte[] data = in.readNBytes(length);
-        if (data.length != length || in.read() != ',') {
-            throw new IOException("truncated netstring (no ',' after " + length + " bytes)");
-        }
-        return new String(data, StandardCharsets.UTF_8);
     }
 
     static InetSocketAddress parseTarget(String text) {

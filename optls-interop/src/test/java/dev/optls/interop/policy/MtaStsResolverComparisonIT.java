@@ -3,12 +3,9 @@ package dev.optls.interop.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.optls.interop.peers.Peers;
+import dev.optls.policy.postfix.Netstrings;
 import dev.optls.testkit.TestPki;
-import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -257,9 +254,9 @@ class MtaStsResolverComparisonIT {
         } catch (IOException e) {
             throw new IllegalStateException("cannot start optls policy serve: " + command, e);
         }
-        pump(optls.getInputStream(), optlsOut);
-        pump(optls.getErrorStream(), optlsLog);
-        String listening = await(optlsOut, "listening: socketmap on ");
+        ProcessLines.pump(optls.getInputStream(), optlsOut);
+        ProcessLines.pump(optls.getErrorStream(), optlsLog);
+        String listening = ProcessLines.await(optlsOut, "listening: socketmap on ");
         optlsPort = Integer.parseInt(listening.replaceAll(".*:(\\d+) maps .*", "$1"));
     }
 
@@ -387,60 +384,13 @@ class MtaStsResolverComparisonIT {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(Peers.LOOPBACK, port), 5_000);
             s.setSoTimeout(30_000);
-            byte[] request = ("postfix " + key).getBytes(StandardCharsets.US_ASCII);
             OutputStream out = s.getOutputStream();
-            out.write((request.length + ":").getBytes(StandardCharsets.US_ASCII));
-            out.write(request);
-            out.write(',');
+            out.write(Netstrings.encode("postfix " + key));
             out.flush();
-            InputStream in = s.getInputStream();
-            int length = 0;
-            int b;
-            while ((b = in.read()) != ':') {
-                if (b < '0' || b > '9' || length > 100_000) {
-                    throw new IOException("not a netstring from port " + port + " (byte " + b + ")");
-                }
-                length = length * 10 + (b - '0');
-            }
-            ByteArrayOutputStream reply = new ByteArrayOutputStream();
-            reply.write(in.readNBytes(length));
-            if (reply.size() != length || in.read() != ',') {
-                throw new IOException("truncated netstring from port " + port);
-            }
-            return reply.toString(StandardCharsets.UTF_8).strip();
+            return new String(
+                            Netstrings.readRequired(s.getInputStream(), Netstrings.POSTFIX_MAX_REPLY),
+                            StandardCharsets.UTF_8)
+                    .strip();
         }
-    }
-
-    private static void pump(InputStream in, List<String> lines) {
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                // The process ended.
-            }
-        });
-        t.setDaemon(true);
-        t.start();
-    }
-
-    private static String await(List<String> lines, String text) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            for (String line : lines) {
-                if (line.contains(text)) {
-                    return line;
-                }
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted", e);
-            }
-        }
-        throw new AssertionError("no line with '" + text + "' in " + lines);
     }
 }

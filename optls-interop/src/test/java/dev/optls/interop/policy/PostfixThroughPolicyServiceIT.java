@@ -9,7 +9,6 @@ import dev.optls.testkit.Credential;
 import dev.optls.testkit.TestPki;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -112,9 +111,9 @@ class PostfixThroughPolicyServiceIT {
         world.httpsPorts()
                 .forEach((host, port) -> command.addAll(List.of("--testing-mta-sts-port", host + "=" + port)));
         service = new ProcessBuilder(command).start();
-        pump(service.getInputStream(), serviceOut);
-        pump(service.getErrorStream(), serviceLog);
-        String listening = await(serviceOut, "listening: socketmap on ");
+        ProcessLines.pump(service.getInputStream(), serviceOut);
+        ProcessLines.pump(service.getErrorStream(), serviceLog);
+        String listening = ProcessLines.await(serviceOut, "listening: socketmap on ");
         int servicePort = Integer.parseInt(listening.replaceAll(".*:(\\d+) maps .*", "$1"));
 
         StringBuilder transport = new StringBuilder();
@@ -250,7 +249,7 @@ class PostfixThroughPolicyServiceIT {
 
     /** The reply the service logged for {@code key} (its debug line per answer), waiting for it. */
     private static String answer(String key) {
-        String line = await(serviceLog, "key=\"" + key + "\" reply=");
+        String line = ProcessLines.await(serviceLog, "key=\"" + key + "\" reply=");
         return line.replaceAll(".* reply=\"([^\"]*)\".*", "$1");
     }
 
@@ -297,38 +296,5 @@ class PostfixThroughPolicyServiceIT {
             }
         } while (line.length() > 3 && line.charAt(3) == '-');
         assertThat(line).startsWith(code);
-    }
-
-    private static void pump(InputStream in, List<String> lines) {
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                // The process ended.
-            }
-        });
-        t.setDaemon(true);
-        t.start();
-    }
-
-    private static String await(List<String> lines, String text) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            for (String line : lines) {
-                if (line.contains(text)) {
-                    return line;
-                }
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted", e);
-            }
-        }
-        throw new AssertionError("no line with '" + text + "' in " + lines);
     }
 }

@@ -17,8 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,12 +42,9 @@ class MtaStsResolverComparisonIT {
 
     private static Peers.PeerDirectory files;
     private static MailPolicyWorld world;
-    private static Process optls;
+    private static PolicyServeProcess optls;
     private static Process resolver;
-    private static int optlsPort;
     private static int resolverPort;
-    private static final List<String> optlsOut = new CopyOnWriteArrayList<>();
-    private static final List<String> optlsLog = new CopyOnWriteArrayList<>();
 
     /** How the resolver's answer compares with the expected one. */
     enum Verdict {
@@ -215,49 +210,12 @@ class MtaStsResolverComparisonIT {
                 .start();
 
         long t1 = System.nanoTime();
-        startOptls();
+        optls = PolicyServeProcess.start(world, "memory");
         long t2 = System.nanoTime();
         startResolver(python);
         System.out.printf(
                 "started: world %d ms, optls policy serve %d ms, mta-sts-daemon %d ms%n",
                 (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (System.nanoTime() - t2) / 1_000_000);
-    }
-
-    private static void startOptls() {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.optls.cli.Main",
-                "policy",
-                "serve",
-                "--listen",
-                Peers.LOOPBACK + ":0",
-                "--dns",
-                world.resolver().getAddress().getHostAddress() + ":"
-                        + world.resolver().getPort(),
-                "--dns-trust-ad",
-                "--dns-timeout",
-                "5",
-                "--mta-sts-ca",
-                world.caPem().toString(),
-                "--mta-sts-cache",
-                "memory",
-                "--log-level",
-                "debug"));
-        // optls fetches from the per-domain servers (same answers as the one on 443 the resolver uses).
-        world.httpsPorts()
-                .forEach((host, port) -> command.addAll(List.of("--testing-mta-sts-port", host + "=" + port)));
-        try {
-            optls = new ProcessBuilder(command).start();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot start optls policy serve: " + command, e);
-        }
-        ProcessLines.pump(optls.getInputStream(), optlsOut);
-        ProcessLines.pump(optls.getErrorStream(), optlsLog);
-        String listening = ProcessLines.await(optlsOut, "listening: socketmap on ");
-        optlsPort = Integer.parseInt(listening.replaceAll(".*:(\\d+) maps .*", "$1"));
     }
 
     private static void startResolver(Path python) throws IOException {
@@ -296,22 +254,10 @@ class MtaStsResolverComparisonIT {
 
     @AfterAll
     static void stop() {
-        for (Process p : new Process[] {optls, resolver}) {
-            if (p != null) {
-                try {
-                    // kill(1): Process.destroy() may send nothing in containers (see GatewaySignalsTest).
-                    new ProcessBuilder("kill", "-TERM", Long.toString(p.pid()))
-                            .start()
-                            .waitFor(10, TimeUnit.SECONDS);
-                    if (!p.waitFor(15, TimeUnit.SECONDS)) {
-                        p.destroyForcibly();
-                    }
-                } catch (IOException | InterruptedException e) {
-                    p.destroyForcibly();
-                }
-            }
+        if (resolver != null) {
+            PolicyServeProcess.stop(resolver);
         }
-        for (AutoCloseable c : new AutoCloseable[] {world, files}) {
+        for (AutoCloseable c : new AutoCloseable[] {optls, world, files}) {
             if (c != null) {
                 try {
                     c.close();
@@ -328,7 +274,7 @@ class MtaStsResolverComparisonIT {
         SoftAssertions softly = new SoftAssertions();
         for (Case c : CASES) {
             long t0 = System.nanoTime();
-            String ours = ask(optlsPort, c.domain());
+            String ours = ask(optls.port(), c.domain());
             long t1 = System.nanoTime();
             String theirs = ask(resolverPort, c.domain());
             long t2 = System.nanoTime();
@@ -348,7 +294,7 @@ class MtaStsResolverComparisonIT {
         Files.writeString(TABLE, table, StandardCharsets.UTF_8);
         System.out.println(table);
         if (!softly.wasSuccess()) {
-            System.out.println("optls policy serve log:\n" + String.join("\n", optlsLog));
+            System.out.println("optls policy serve log:\n" + String.join("\n", optls.log()));
         }
         softly.assertAll();
         // The resolver's world works (it fetched a policy over HTTPS through the world's DNS) ...

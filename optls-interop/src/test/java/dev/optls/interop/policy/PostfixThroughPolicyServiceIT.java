@@ -15,10 +15,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,9 +48,7 @@ class PostfixThroughPolicyServiceIT {
     private static PostfixServer withTls;
     private static PostfixServer withoutTls;
     private static PostfixServer sender;
-    private static Process service;
-    private static final List<String> serviceOut = new CopyOnWriteArrayList<>();
-    private static final List<String> serviceLog = new CopyOnWriteArrayList<>();
+    private static PolicyServeProcess service;
 
     @BeforeAll
     static void start() throws IOException {
@@ -86,35 +81,8 @@ class PostfixThroughPolicyServiceIT {
                 .start();
 
         // The real command, as an operator runs it.
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.optls.cli.Main",
-                "policy",
-                "serve",
-                "--listen",
-                Peers.LOOPBACK + ":0",
-                "--dns",
-                world.resolver().getAddress().getHostAddress() + ":"
-                        + world.resolver().getPort(),
-                "--dns-trust-ad",
-                "--dns-timeout",
-                "5",
-                "--mta-sts-ca",
-                world.caPem().toString(),
-                "--mta-sts-cache",
-                "sqlite:" + files.resolve("mta-sts.sqlite"),
-                "--log-level",
-                "debug"));
-        world.httpsPorts()
-                .forEach((host, port) -> command.addAll(List.of("--testing-mta-sts-port", host + "=" + port)));
-        service = new ProcessBuilder(command).start();
-        ProcessLines.pump(service.getInputStream(), serviceOut);
-        ProcessLines.pump(service.getErrorStream(), serviceLog);
-        String listening = ProcessLines.await(serviceOut, "listening: socketmap on ");
-        int servicePort = Integer.parseInt(listening.replaceAll(".*:(\\d+) maps .*", "$1"));
+        service = PolicyServeProcess.start(world, "sqlite:" + files.resolve("mta-sts.sqlite"));
+        int servicePort = service.port();
 
         StringBuilder transport = new StringBuilder();
         for (String d : List.of("dane-ok.test", "dane-wrongkey.test", "sts-ok.test", "both.test")) {
@@ -153,20 +121,7 @@ class PostfixThroughPolicyServiceIT {
 
     @AfterAll
     static void stop() {
-        if (service != null) {
-            try {
-                // kill(1): Process.destroy() may send nothing in containers (see GatewaySignalsTest).
-                new ProcessBuilder("kill", "-TERM", Long.toString(service.pid()))
-                        .start()
-                        .waitFor(10, TimeUnit.SECONDS);
-                if (!service.waitFor(15, TimeUnit.SECONDS)) {
-                    service.destroyForcibly();
-                }
-            } catch (IOException | InterruptedException e) {
-                service.destroyForcibly();
-            }
-        }
-        for (AutoCloseable c : new AutoCloseable[] {sender, withTls, withoutTls, world, files}) {
+        for (AutoCloseable c : new AutoCloseable[] {service, sender, withTls, withoutTls, world, files}) {
             if (c != null) {
                 try {
                     c.close();
@@ -249,7 +204,7 @@ class PostfixThroughPolicyServiceIT {
 
     /** The reply the service logged for {@code key} (its debug line per answer), waiting for it. */
     private static String answer(String key) {
-        String line = ProcessLines.await(serviceLog, "key=\"" + key + "\" reply=");
+        String line = service.awaitLog("key=\"" + key + "\" reply=");
         return line.replaceAll(".* reply=\"([^\"]*)\".*", "$1");
     }
 

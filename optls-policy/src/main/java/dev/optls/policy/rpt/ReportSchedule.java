@@ -1,6 +1,7 @@
 package dev.optls.policy.rpt;
 
 import dev.optls.policy.dns.DnsResolver;
+import dev.optls.policy.internal.Rounds;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -16,10 +17,7 @@ import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 import java.util.UUID;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -87,9 +85,7 @@ public final class ReportSchedule implements AutoCloseable {
     private final String submitter;
     private final String contactInfo;
     private final String mailFrom;
-    private final Clock clock;
-    private final ScheduledExecutorService executor;
-    private final boolean ownsExecutor;
+    private final Rounds rounds;
     private final RandomGenerator random;
     private final Supplier<String> reportIds;
     private final Duration maxDelay;
@@ -113,11 +109,6 @@ public final class ReportSchedule implements AutoCloseable {
     private final AtomicLong gaveUp = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicInteger queued = new AtomicInteger();
-
-    private final Object lock = new Object();
-    private ScheduledFuture<?> pending; // guarded by lock
-    private boolean started; // guarded by lock
-    private boolean closed; // guarded by lock
 
     /** A report waiting for its next attempt. */
     private static final class Pending {
@@ -162,15 +153,6 @@ public final class ReportSchedule implements AutoCloseable {
         this.submitter = b.submitter;
         this.contactInfo = b.contactInfo;
         this.mailFrom = b.mailFrom;
-        this.clock = b.clock;
-        this.ownsExecutor = b.executor == null;
-        this.executor = b.executor != null
-                ? b.executor
-                : Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "optls-tls-rpt-reports");
-                    t.setDaemon(true);
-                    return t;
-                });
         this.random = b.random;
         this.reportIds = b.reportIds;
         this.maxDelay = b.maxDelay;
@@ -182,6 +164,13 @@ public final class ReportSchedule implements AutoCloseable {
         this.maxPerRun = b.maxPerRun;
         this.continueAfter = b.continueAfter;
         this.listener = b.listener;
+        this.rounds = new Rounds(
+                "tls-rpt report schedule",
+                b.clock,
+                b.executor,
+                this::round,
+                continueAfter,
+                (e, retry) -> Rounds.tell(ReportSchedule.class, () -> listener.failed(e, retry)));
     }
 
     /**
@@ -207,31 +196,16 @@ public final class ReportSchedule implements AutoCloseable {
      * @throws IllegalStateException if already started or closed (a caller bug)
      */
     public Instant start() {
-        synchronized (lock) {
-            if (started || closed) {
-                throw new IllegalStateException(closed ? "the report schedule is closed" : "already started");
-            }
-            started = true;
-            Instant now = clock.instant();
+        return rounds.start(now -> {
             nextDrain = drainAfter(now);
-            scheduleAt(now, nextDrain);
             return nextDrain;
-        }
+        });
     }
 
     /** Cancels the next run (a run in progress finishes); shuts down the executor if the schedule created it. */
     @Override
     public void close() {
-        synchronized (lock) {
-            closed = true;
-            if (pending != null) {
-                pending.cancel(false);
-                pending = null;
-            }
-        }
-        if (ownsExecutor) {
-            executor.shutdownNow();
-        }
+        rounds.close();
     }
 
     /** What the schedule did so far. */
@@ -241,16 +215,7 @@ public final class ReportSchedule implements AutoCloseable {
 
     /** Tells the listener; one that throws (it must not) is logged and changes nothing (no report is sent twice). */
     private void outcome(ReportOutcome o) {
-        tell(() -> listener.outcome(o));
-    }
-
-    private static void tell(Runnable call) {
-        try {
-            call.run();
-        } catch (RuntimeException e) {
-            System.getLogger(ReportSchedule.class.getName())
-                    .log(System.Logger.Level.ERROR, "the TLS-RPT report listener threw; fix the listener", e);
-        }
+        Rounds.tell(ReportSchedule.class, () -> listener.outcome(o));
     }
 
     private Instant drainAfter(Instant now) {
@@ -262,32 +227,11 @@ public final class ReportSchedule implements AutoCloseable {
         return midnight.plusMillis(delay);
     }
 
-    private void scheduleAt(Instant now, Instant at) {
-        long delay = Math.max(0, Duration.between(now, at).toMillis());
-        pending = executor.schedule(this::run, delay, TimeUnit.MILLISECONDS);
-    }
-
-    private void run() {
-        synchronized (lock) {
-            if (closed) {
-                return;
-            }
-        }
-        Instant now = clock.instant();
-        Instant next = now.plus(continueAfter);
+    private Instant round(Instant now) {
         try {
-            next = runOnce(now);
-        } catch (RuntimeException e) {
-            Instant retry = next;
-            tell(() -> listener.failed(e, retry));
+            return runOnce(now);
         } finally {
-            // Whatever happened, the schedule goes on.
             queued.set(queue.size());
-            synchronized (lock) {
-                if (!closed) {
-                    scheduleAt(clock.instant(), next);
-                }
-            }
         }
     }
 
@@ -308,7 +252,7 @@ public final class ReportSchedule implements AutoCloseable {
                 // A bug or a broken dependency (the mail delivery is caught in sendMail): this report is retried
                 // like a failed delivery, the others still get their turn, and the listener hears of it.
                 Instant retry = now.plus(retryAfter(p.attempts));
-                tell(() -> listener.failed(e, retry));
+                Rounds.tell(ReportSchedule.class, () -> listener.failed(e, retry));
                 failed(p, now, "unexpected error: " + e, List.of(), true);
             }
             attempts++;

@@ -1,5 +1,6 @@
 package dev.optls.policy.sts;
 
+import dev.optls.policy.internal.Rounds;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,10 +13,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 
 /**
@@ -66,9 +64,7 @@ public final class RefreshSchedule implements AutoCloseable {
     public static final Duration DEFAULT_CONTINUE_AFTER = Duration.ofMinutes(1);
 
     private final MtaStsResolver resolver;
-    private final Clock clock;
-    private final ScheduledExecutorService executor;
-    private final boolean ownsExecutor;
+    private final Rounds rounds;
     private final RandomGenerator random;
     private final Duration interval;
     private final Duration window;
@@ -85,25 +81,11 @@ public final class RefreshSchedule implements AutoCloseable {
     // Read by backoffs() from any thread.
     private final Map<String, Backoff> backoff = new ConcurrentHashMap<>();
 
-    private final Object lock = new Object();
-    private ScheduledFuture<?> pending; // guarded by lock
-    private boolean started; // guarded by lock
-    private boolean closed; // guarded by lock
-
     /** A domain in back-off: how many refreshes failed in a row, and when it may be tried again. */
     private record Backoff(int failures, Instant retryAt) {}
 
     private RefreshSchedule(Builder b) {
         this.resolver = b.resolver;
-        this.clock = b.clock;
-        this.ownsExecutor = b.executor == null;
-        this.executor = b.executor != null
-                ? b.executor
-                : Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "optls-mta-sts-refresh");
-                    t.setDaemon(true);
-                    return t;
-                });
         this.random = b.random;
         this.interval = b.interval;
         this.window = b.window;
@@ -113,6 +95,13 @@ public final class RefreshSchedule implements AutoCloseable {
         this.maxPerRun = b.maxPerRun;
         this.continueAfter = b.continueAfter;
         this.listener = b.listener;
+        this.rounds = new Rounds(
+                "mta-sts refresh schedule",
+                b.clock,
+                b.executor,
+                this::round,
+                firstBackoff,
+                (e, retry) -> Rounds.tell(RefreshSchedule.class, () -> listener.failed(e, retry)));
     }
 
     /** A builder for a schedule refreshing through {@code resolver}'s cache. */
@@ -127,32 +116,17 @@ public final class RefreshSchedule implements AutoCloseable {
      * @throws IllegalStateException if already started or closed (a caller bug)
      */
     public Instant start() {
-        synchronized (lock) {
-            if (started || closed) {
-                throw new IllegalStateException(closed ? "the refresh schedule is closed" : "already started");
-            }
-            started = true;
-            Instant now = clock.instant();
+        return rounds.start(now -> {
             long jitterMillis = maxJitter.isZero() ? 0 : random.nextLong(maxJitter.toMillis() + 1);
             nextRound = now.plusMillis(jitterMillis);
-            scheduleAt(now, nextRound);
             return nextRound;
-        }
+        });
     }
 
     /** Cancels the next run (a run in progress finishes); shuts down the executor if the schedule created it. */
     @Override
     public void close() {
-        synchronized (lock) {
-            closed = true;
-            if (pending != null) {
-                pending.cancel(false);
-                pending = null;
-            }
-        }
-        if (ownsExecutor) {
-            executor.shutdownNow();
-        }
+        rounds.close();
     }
 
     /** The domains in back-off after failed fetches, each with when it is tried again (for monitoring). */
@@ -162,44 +136,10 @@ public final class RefreshSchedule implements AutoCloseable {
         return out;
     }
 
-    private void scheduleAt(Instant now, Instant at) {
-        long delay = Math.max(0, Duration.between(now, at).toMillis());
-        pending = executor.schedule(this::run, delay, TimeUnit.MILLISECONDS);
-    }
-
-    private void run() {
-        synchronized (lock) {
-            if (closed) {
-                return;
-            }
-        }
-        Instant now = clock.instant();
-        Instant next = now.plus(firstBackoff);
-        try {
-            RefreshRun run = runOnce(now);
-            next = run.nextRun();
-            tell(() -> listener.finished(run));
-        } catch (RuntimeException e) {
-            Instant retry = next;
-            tell(() -> listener.failed(e, retry));
-        } finally {
-            // Whatever happened, the schedule goes on.
-            synchronized (lock) {
-                if (!closed) {
-                    scheduleAt(clock.instant(), next);
-                }
-            }
-        }
-    }
-
-    /** Calls the listener; one that throws (it must not) is logged and does not stop the schedule. */
-    private static void tell(Runnable call) {
-        try {
-            call.run();
-        } catch (RuntimeException e) {
-            System.getLogger(RefreshSchedule.class.getName())
-                    .log(System.Logger.Level.ERROR, "the MTA-STS refresh listener threw; fix the listener", e);
-        }
+    private Instant round(Instant now) {
+        RefreshRun run = runOnce(now);
+        Rounds.tell(RefreshSchedule.class, () -> listener.finished(run));
+        return run.nextRun();
     }
 
     private RefreshRun runOnce(Instant now) {
@@ -266,7 +206,7 @@ public final class RefreshSchedule implements AutoCloseable {
         for (StsRefresh r : alerts) {
             Backoff b = backoff.get(r.policyDomain());
             Instant nextAttempt = b != null ? b.retryAt() : nextRound;
-            tell(() -> listener.alert(r, nextAttempt));
+            Rounds.tell(RefreshSchedule.class, () -> listener.alert(r, nextAttempt));
         }
         return new RefreshRun(now, refreshes, due.size(), backingOff, deferred, next);
     }

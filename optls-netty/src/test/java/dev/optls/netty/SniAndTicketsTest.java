@@ -3,11 +3,15 @@ package dev.optls.netty;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.optls.core.SecurityLevel;
 import dev.optls.testkit.Credential;
 import dev.optls.testkit.TestPki;
+import dev.optls.tls.ClientTls;
+import dev.optls.tls.ReferenceIdentity;
 import dev.optls.tls.ServerTls;
 import dev.optls.tls.TlsConfigException;
 import dev.optls.tls.TlsProfile;
+import dev.optls.tls.TrustAnchors;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -23,7 +27,9 @@ import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
@@ -154,6 +160,32 @@ class SniAndTicketsTest {
         assertThat(mail.ticketResumptions()).isEmpty();
     }
 
+    @Test
+    void boringSslClientEnginesNeverResumeAndStillSendTheServerName() throws Exception {
+        Credential c = pki.issue("mail.example.test");
+        ServerEngines server = engines(c, ServerEngines.Provider.BORINGSSL).withTicketKeys(TicketKeys.generate());
+        ClientTls tls = ClientTls.create(
+                SecurityLevel.VERIFY,
+                TrustAnchors.of(pki.trustStore()),
+                ReferenceIdentity.of("mail.example.test"),
+                Optional.of("imap"),
+                TlsProfile.modern());
+        ClientEngines engines = ClientEngines.boringSsl(Optional.of("imap"), TlsProfile.modern());
+
+        for (int i = 0; i < 3; i++) {
+            ClientTls.EngineHandshake h = tls.newEngine("mail.example.test", 993, engines);
+            assertThat(handshake(h.engine(), server)).containsExactly(new SNIHostName("mail.example.test"));
+            // A load generator counts full handshakes: a resumed one would check no certificate.
+            assertThat(h.established().verification())
+                    .hasValueSatisfying(v -> assertThat(v.valid()).isTrue());
+            io.netty.util.ReferenceCountUtil.release(h.engine());
+        }
+
+        assertThat(server.ticketResumptions())
+                .as("tickets were issued, none used")
+                .hasValue(0);
+    }
+
     /** A full TLS 1.3 exchange in memory, with data both ways so that the client reads its tickets. */
     private static void handshake(SSLContext clientContext, ServerEngines server) throws Exception {
         SSLEngine c = clientContext.createSSLEngine("mail.example.test", 993);
@@ -161,6 +193,11 @@ class SniAndTicketsTest {
         SSLParameters p = c.getSSLParameters();
         p.setServerNames(List.of(new SNIHostName("mail.example.test")));
         c.setSSLParameters(p);
+        handshake(c, server);
+    }
+
+    /** Runs the exchange; returns the server names the server was asked for (SNI, RFC 6066 §3). */
+    private static List<SNIServerName> handshake(SSLEngine c, ServerEngines server) throws Exception {
         SSLEngine s = server.newEngine(ByteBufAllocator.DEFAULT);
         ByteBuffer cToS = ByteBuffer.allocate(1 << 16);
         ByteBuffer sToC = ByteBuffer.allocate(1 << 16);
@@ -208,7 +245,9 @@ class SniAndTicketsTest {
                 .as("the client's data reached the server over TLS")
                 .isTrue();
         assertThat(s.getSession().getProtocol()).isEqualTo("TLSv1.3");
+        List<SNIServerName> requested = ((ExtendedSSLSession) s.getSession()).getRequestedServerNames();
         io.netty.util.ReferenceCountUtil.release(s);
+        return requested;
     }
 
     private static void runTasks(SSLEngine engine) {

@@ -15,9 +15,18 @@ import java.util.Optional;
  * @param serviceDomain the domain the client wants service for, where the protocol names it on the wire:
  *     the XMPP stream header's {@code to} (RFC 6120 §4.7.2: the domainpart of the JID, never the SRV
  *     target). Empty: the adapter uses the reference identity / the host connected to
+ * @param greetingOnly at level {@link SecurityLevel#NONE}: read the server's greeting and complete, without
+ *     asking for capabilities (a relay whose client asks them itself: the gateway in front of a plaintext
+ *     backend). For the protocols whose server greets first with a reply: SMTP, LMTP, submission, IMAP,
+ *     POP3, NNTP and FTP
  */
 public record ClientOptions(
-        SecurityLevel level, String helloName, boolean implicitTls, Limits limits, Optional<String> serviceDomain) {
+        SecurityLevel level,
+        String helloName,
+        boolean implicitTls,
+        Limits limits,
+        Optional<String> serviceDomain,
+        boolean greetingOnly) {
     public ClientOptions {
         Objects.requireNonNull(level, "level");
         Objects.requireNonNull(limits, "limits");
@@ -30,11 +39,21 @@ public record ClientOptions(
                 throw new IllegalArgumentException("serviceDomain must be a domain name without spaces, was: " + d);
             }
         });
+        if (greetingOnly && (level != SecurityLevel.NONE || implicitTls)) {
+            // Deciding on STARTTLS needs the capabilities; an implicit-TLS session reads them over TLS.
+            throw new IllegalArgumentException("greetingOnly is for plaintext sessions at level NONE only");
+        }
     }
 
     /** Options without a service domain. */
     public ClientOptions(SecurityLevel level, String helloName, boolean implicitTls, Limits limits) {
-        this(level, helloName, implicitTls, limits, Optional.empty());
+        this(level, helloName, implicitTls, limits, Optional.empty(), false);
+    }
+
+    /** Options that ask for the capabilities. */
+    public ClientOptions(
+            SecurityLevel level, String helloName, boolean implicitTls, Limits limits, Optional<String> serviceDomain) {
+        this(level, helloName, implicitTls, limits, serviceDomain, false);
     }
 
     /** Options for {@code level} with the EHLO name {@code localhost} and default limits. */
@@ -43,19 +62,24 @@ public record ClientOptions(
     }
 
     public ClientOptions withHelloName(String name) {
-        return new ClientOptions(level, name, implicitTls, limits, serviceDomain);
+        return new ClientOptions(level, name, implicitTls, limits, serviceDomain, greetingOnly);
     }
 
     public ClientOptions withImplicitTls(boolean implicit) {
-        return new ClientOptions(level, helloName, implicit, limits, serviceDomain);
+        return new ClientOptions(level, helloName, implicit, limits, serviceDomain, greetingOnly);
     }
 
     public ClientOptions withLimits(Limits newLimits) {
-        return new ClientOptions(level, helloName, implicitTls, newLimits, serviceDomain);
+        return new ClientOptions(level, helloName, implicitTls, newLimits, serviceDomain, greetingOnly);
     }
 
     /** The same options with the service domain (XMPP {@code to}) set. */
     public ClientOptions withServiceDomain(String domain) {
-        return new ClientOptions(level, helloName, implicitTls, limits, Optional.of(domain));
+        return new ClientOptions(level, helloName, implicitTls, limits, Optional.of(domain), greetingOnly);
+    }
+
+    /** The same options, completing after the greeting (see {@link #greetingOnly()}); level NONE only. */
+    public ClientOptions withGreetingOnly() {
+        return new ClientOptions(level, helloName, implicitTls, limits, serviceDomain, true);
     }
 }

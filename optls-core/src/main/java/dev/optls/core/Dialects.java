@@ -29,6 +29,14 @@ public final class Dialects {
 
     /** A new client negotiation for one connection. */
     public static Negotiation client(Protocol protocol, ClientOptions options) {
+        if (options.greetingOnly()) {
+            switch (protocol) {
+                case SMTP, SUBMISSION, LMTP, IMAP, POP3, NNTP, FTP -> {}
+                default ->
+                    throw new IllegalArgumentException(
+                            "greetingOnly needs a protocol whose server greets first: not " + protocol.scheme());
+            }
+        }
         return switch (protocol) {
             case SMTP, SUBMISSION, LMTP -> new SmtpClient(protocol, options);
             case IMAP -> new ImapClient(options);

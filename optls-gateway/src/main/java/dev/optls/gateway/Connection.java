@@ -99,7 +99,7 @@ final class Connection {
         // handshake, so that relaying can start as soon as TLS is up.
         connectBackend(originating
                 || listen == Route.ListenTls.STARTTLS
-                        && Relaying.backend(route.protocol()) == Relaying.Backend.GREETING_THEN_CAPABILITIES);
+                        && Relaying.backend(route.protocol()) == Relaying.Backend.GREETING);
         switch (listen) {
             case IMPLICIT -> {
                 client.pipeline()
@@ -132,12 +132,18 @@ final class Connection {
     private void connectBackend(boolean negotiate) {
         Promise<ClientOutcome> preamble = client.eventLoop().newPromise();
         Route.Upstream upstream = route.upstream();
+        ClientOptions options = ClientOptions.of(upstream.level())
+                .withHelloName(route.hostname())
+                .withImplicitTls(upstream.mode() == Route.ConnectTls.IMPLICIT);
+        if (upstream.mode() == Route.ConnectTls.NONE) {
+            // A plaintext backend: only its greeting is consumed, so that the client's own capability query
+            // after STARTTLS is the first command it answers (one command and one round trip fewer).
+            options = options.withGreetingOnly();
+        }
         ChannelHandler handler = negotiate
                 ? new StartTlsClientHandler(
                         route.protocol(),
-                        ClientOptions.of(upstream.level())
-                                .withHelloName(route.hostname())
-                                .withImplicitTls(upstream.mode() == Route.ConnectTls.IMPLICIT),
+                        options,
                         upstream.tls(),
                         route.connect().host(),
                         route.connect().port(),

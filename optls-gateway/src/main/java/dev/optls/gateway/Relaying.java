@@ -24,11 +24,11 @@ final class Relaying {
     enum Backend {
         /**
          * The backend greets, and the client after STARTTLS asks for capabilities again (RFC 3207 §4.2, RFC
-         * 2595 §3.1, RFC 4642 §2.2.2): the gateway reads the greeting and asks the capabilities itself (the
-         * core's client negotiation at level NONE), so that the client's fresh query is the next thing the
-         * backend answers.
+         * 2595 §3.1, RFC 4642 §2.2.2): the gateway consumes the greeting (the core's client negotiation at
+         * level NONE, greeting only), so that the client's fresh query is the first command the backend
+         * answers.
          */
-        GREETING_THEN_CAPABILITIES,
+        GREETING,
         /**
          * Relayed as is: the backend says nothing first (LDAP, PostgreSQL, IRC, XMPP: the client opens the
          * new stream after TLS, RFC 6120 §5.4.3.3), or its greeting is exactly
@@ -73,9 +73,8 @@ final class Relaying {
 
     private static Backend backendFor(Protocol protocol) {
         return switch (protocol) {
-            // FTP: the core's FtpClient at level NONE reads the greeting and asks FEAT (RFC 2389), which the
-            // client asks again over TLS (RFC 2228 §3: AUTH resets the security state).
-            case SMTP, SUBMISSION, LMTP, IMAP, POP3, NNTP, FTP -> Backend.GREETING_THEN_CAPABILITIES;
+            // FTP too: the client asks FEAT again over TLS (RFC 2228 §3: AUTH resets the security state).
+            case SMTP, SUBMISSION, LMTP, IMAP, POP3, NNTP, FTP -> Backend.GREETING;
             case SIEVE, LDAP, POSTGRES, IRC, XMPP, XMPP_SERVER -> Backend.RAW;
             case MYSQL -> Backend.GREETING_FIRST;
             default -> null;

@@ -140,6 +140,9 @@ public final class FtpClient extends BaseNegotiation {
                             "the server did not greet with 220: " + reply.summary())
                     .withTemporary(reply.temporary()));
         }
+        if (options.greetingOnly()) {
+            return complete(plaintext(String.join(" ", reply.lines()), Capabilities.NONE));
+        }
         // RFC 2389 §3: FEAT may be sent at any time, and before login.
         write(FEAT);
         return new ExpectFeatReply(String.join(" ", reply.lines()));

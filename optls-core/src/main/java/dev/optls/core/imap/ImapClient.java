@@ -161,6 +161,11 @@ public final class ImapClient extends BaseNegotiation {
     }
 
     private void learnCapabilities(String greeting, Capabilities codeCaps) {
+        if (options.greetingOnly()) {
+            finish(Phase.GREETING);
+            emit(new Step.Completed(plaintext(greeting, codeCaps == null ? Capabilities.NONE : codeCaps)));
+            return;
+        }
         boolean wantUpgrade = wantsUpgrade();
         // RFC 9051 §7.1: the greeting's CAPABILITY code saves the CAPABILITY command.
         if (codeCaps != null && (!wantUpgrade || codeCaps.has("STARTTLS"))) {

@@ -156,6 +156,10 @@ public final class NntpClient extends BaseNegotiation {
                             "the server refused the session: " + abbreviate(line))
                     .withTemporary(greeting.temporary()));
         }
+        if (options.greetingOnly()) {
+            return complete(new Result(
+                    Protocol.NNTP, Result.Ending.PLAINTEXT, false, line, Capabilities.NONE, Capabilities.NONE, none()));
+        }
         // RFC 3977 §5.2: CAPABILITIES is available at any time, in particular right after the greeting.
         write(CAPABILITIES);
         return new ExpectCapsReply(line);

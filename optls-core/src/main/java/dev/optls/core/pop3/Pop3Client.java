@@ -155,6 +155,16 @@ public final class Pop3Client extends BaseNegotiation {
                             "the server refused the session: " + abbreviate(line))
                     .withTemporary(greeting.temporary()));
         }
+        if (options.greetingOnly()) {
+            return complete(new Result(
+                    Protocol.POP3,
+                    Result.Ending.PLAINTEXT,
+                    false,
+                    greeting.text(),
+                    Capabilities.NONE,
+                    Capabilities.NONE,
+                    ByteBuffer.allocate(0)));
+        }
         // RFC 2449 §5: CAPA may be issued in the AUTHORIZATION state, right after the greeting. An
         // APOP timestamp in the greeting stays in the report only; nothing here acts on it.
         write(CAPA);

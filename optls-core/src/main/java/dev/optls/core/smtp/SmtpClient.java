@@ -123,6 +123,11 @@ public final class SmtpClient extends BaseNegotiation {
             return;
         }
         greetingForReport = reply.text();
+        if (options.greetingOnly()) {
+            // The relay's client sends its own EHLO next (RFC 5321 §4.1.1.1: EHLO may be the first command).
+            emit(new Step.Completed(result(Result.Ending.PLAINTEXT, false, Capabilities.NONE, Capabilities.NONE)));
+            return;
+        }
         sendHello();
         state = new ExpectHelloReply();
     }

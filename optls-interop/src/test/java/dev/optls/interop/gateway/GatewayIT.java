@@ -175,6 +175,11 @@ class GatewayIT {
         assertThat(postfix.awaitLog("status=sent (delivered to maildir)", Duration.ofSeconds(10)))
                 .as(why)
                 .contains("to=<b@example.org>");
+        // Postfix was asked EHLO once, by swaks over TLS: the gateway only read its greeting.
+        assertThat(postfix.awaitLog(" mail=1 rcpt=1 data=1 quit=1 ", Duration.ofSeconds(10)))
+                .as(why)
+                .contains("ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5")
+                .doesNotContain("ehlo=2");
         // The message landed in the mailbox: curl fetches it through the IMAP and POP3 routes (TLS on the
         // client side, plaintext to Dovecot).
         Peers.CommandResult imap = curl("imap://127.0.0.1:" + imapPort + "/INBOX;UID=1");

@@ -9,8 +9,11 @@
 # figure also as the ratio gateway/stunnel from the same run. Server CPU time is utime+stime of the server
 # process from /proc/PID/stat, before and after each phase. Only 127.0.0.1 is used.
 #
-# usage: scripts/bench-gateway-vs-stunnel.sh [--duration SECONDS] [--idle N] [--bulk SIZE] [--out DIR]
-#   --duration  seconds of the sessions phase (default 15; the latency phase takes half of it)
+# usage: scripts/bench-gateway-vs-stunnel.sh [--duration SECONDS] [--rounds N] [--idle N] [--bulk SIZE] [--out DIR]
+#   --duration  seconds of each sessions phase (default 15; the latency phases take half of it)
+#   --rounds    rounds of the throughput phases (default 3): each round measures the gateway, then stunnel,
+#               for sessions and for bulk; the summary reports the median of the per-round ratios, since
+#               this VM's speed drifts by up to 2x over minutes
 #   --warmup    seconds of warm-up sessions before measuring each server (default 45: the JIT compiles the
 #               gateway first; a shorter warm-up counts the compiler's CPU time in the figures)
 #   --idle      idle upgraded connections (default 3000; every one costs the server two file descriptors,
@@ -20,11 +23,12 @@
 #               picks, so that both servers do the same handshake; "default" offers BoringSSL's list, where the
 #               gateway picks the hybrid X25519MLKEM768, which stunnel cannot)
 #   --out       keep the raw reports and logs there (default: a temporary directory, printed at the end)
-# The default run takes about 4 minutes. It is never run by the test suite.
+# The default run takes about 6 minutes. It is never run by the test suite.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 duration=15
+rounds=3
 warmup=45
 groups=X25519
 idle=3000
@@ -34,6 +38,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
     --idle) idle="$2"; shift 2 ;;
     --bulk) bulk="$2"; shift 2 ;;
     --groups) groups="$2"; shift 2 ;;
@@ -151,32 +156,45 @@ if [ "$groups" != default ]; then group_opts=(--groups "$groups"); fi
 bench() { taskset -c 1 java -jar "$jar" bench "$@" --level encrypt --engine boringssl "${group_opts[@]}" --json 2>>"$work/bench-progress.log"; }
 field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))" "$1" "$2"; }
 
-measure() {   # name pid port
-  local name=$1 pid=$2 port=$3 c0 c1
-  local uri="smtp://127.0.0.1:$port"
-  echo "== $name (pid $pid, pinned to CPU 0)" >&2
-  bench sessions "$uri" --concurrency 16 --duration "${warmup}s" >/dev/null         # warm-up (JIT)
-  c0=$(cpu "$pid"); j0=$(jit "$pid")
-  bench sessions "$uri" --concurrency 32 --duration "${duration}s" >"$work/$name-sessions.json"
-  c1=$(cpu "$pid"); j1=$(jit "$pid")
-  echo $(( c1 - c0 )) >"$work/$name-sessions.cpu"
-  echo $(( j1 - j0 )) >"$work/$name-sessions.jit"
-  # Latency: the generator warms up its own JIT first (--warmup), so that its compiler does not run on CPU 1
-  # during the measurement.
-  bench sessions "$uri" --concurrency 8 --warmup 10s --duration "$(( (duration + 1) / 2 ))s" >"$work/$name-latency.json"
-  bench sessions "$uri" --concurrency 1 --warmup 10s --duration "$(( (duration + 1) / 2 ))s" >"$work/$name-latency1.json"
-  bench bulk "$uri" --size "$bulk" >/dev/null                                         # warm-up of the relay path
-  c0=$(cpu "$pid"); j0=$(jit "$pid")
-  bench bulk "$uri" --size "$bulk" >"$work/$name-bulk.json"
-  c1=$(cpu "$pid"); j1=$(jit "$pid")
-  echo $(( c1 - c0 )) >"$work/$name-bulk.cpu"
-  echo $(( j1 - j0 )) >"$work/$name-bulk.jit"
-  # Idle: RSS before, then N upgraded connections held (each with its backend connection), RSS again.
-  local r0 r1 idle_pid
+steal() { awk '/^cpu /{print $9}' /proc/stat; }   # ticks the hypervisor gave to others, all CPUs
+
+warm() {   # name port seconds: not measured (the gateway's JIT compiles its session and relay paths)
+  echo "== warm-up of $1" >&2
+  bench sessions "smtp://127.0.0.1:$2" --concurrency 16 --duration "$3s" >/dev/null
+  bench bulk "smtp://127.0.0.1:$2" --size "$bulk" >/dev/null
+}
+
+sessions_round() {   # name pid port round: full-handshake sessions per server CPU-second
+  local name=$1 pid=$2 port=$3 r=$4 c0 c1 j0 j1 s0 s1
+  c0=$(cpu "$pid"); j0=$(jit "$pid"); s0=$(steal)
+  bench sessions "smtp://127.0.0.1:$port" --concurrency 32 --duration "${duration}s" >"$work/$name-sessions-$r.json"
+  c1=$(cpu "$pid"); j1=$(jit "$pid"); s1=$(steal)
+  echo "$(( c1 - c0 )) $(( j1 - j0 )) $(( s1 - s0 ))" >"$work/$name-sessions-$r.cpu"
+}
+
+bulk_round() {   # name pid port round: bulk MB per server CPU-second
+  local name=$1 pid=$2 port=$3 r=$4 c0 c1 j0 j1 s0 s1
+  c0=$(cpu "$pid"); j0=$(jit "$pid"); s0=$(steal)
+  bench bulk "smtp://127.0.0.1:$port" --size "$bulk" >"$work/$name-bulk-$r.json"
+  c1=$(cpu "$pid"); j1=$(jit "$pid"); s1=$(steal)
+  echo "$(( c1 - c0 )) $(( j1 - j0 )) $(( s1 - s0 ))" >"$work/$name-bulk-$r.cpu"
+}
+
+latency() {   # name port
+  local uri="smtp://127.0.0.1:$2"
+  # The generator warms up its own JIT first (--warmup), so that its compiler does not run on CPU 1 during
+  # the measurement.
+  bench sessions "$uri" --concurrency 8 --warmup 10s --duration "$(( (duration + 1) / 2 ))s" >"$work/$1-latency.json"
+  bench sessions "$uri" --concurrency 1 --warmup 10s --duration "$(( (duration + 1) / 2 ))s" >"$work/$1-latency1.json"
+}
+
+idle_memory() {   # name pid port: RSS before, then N upgraded connections held (each with its backend), RSS again
+  local name=$1 pid=$2 port=$3 r0 r1 idle_pid
   r0=$(rss "$pid")
   : >"$work/$name-idle.err"
-  taskset -c 1 java -jar "$jar" bench idle "$uri" --level encrypt --engine boringssl "${group_opts[@]}" --json \
-    --connections "$idle" --parallel 64 --hold 600s >"$work/$name-idle.json" 2>"$work/$name-idle.err" &
+  taskset -c 1 java -jar "$jar" bench idle "smtp://127.0.0.1:$port" --level encrypt --engine boringssl \
+    "${group_opts[@]}" --json --connections "$idle" --parallel 64 --hold 600s >"$work/$name-idle.json" \
+    2>"$work/$name-idle.err" &
   idle_pid=$!
   for _ in $(seq 1 600); do grep -q "holding" "$work/$name-idle.err" && break; sleep 0.5; done
   sleep 3
@@ -188,42 +206,81 @@ measure() {   # name pid port
   sleep 2
 }
 
-measure gateway "$gateway_pid" "$gateway_port"
-measure stunnel "$stunnel_pid" "$stunnel_port"
+# This VM's speed drifts by 2x over minutes: the throughput phases alternate the two servers in rounds, and
+# the summary gives the median of the per-round ratios (each from two phases a few seconds apart).
+warm gateway "$gateway_port" "$warmup"
+warm stunnel "$stunnel_port" 5
+for r in $(seq 1 "$rounds"); do
+  echo "== round $r of $rounds: sessions and bulk, gateway then stunnel" >&2
+  sessions_round gateway "$gateway_pid" "$gateway_port" "$r"
+  sessions_round stunnel "$stunnel_pid" "$stunnel_port" "$r"
+  bulk_round gateway "$gateway_pid" "$gateway_port" "$r"
+  bulk_round stunnel "$stunnel_pid" "$stunnel_port" "$r"
+done
+echo "== latency and idle memory" >&2
+latency gateway "$gateway_port"
+latency stunnel "$stunnel_port"
+idle_memory gateway "$gateway_pid" "$gateway_port"
+idle_memory stunnel "$stunnel_pid" "$stunnel_port"
 
-python3 - "$work" "$ticks" <<'PY'
-import json, re, sys
-work, ticks = sys.argv[1], int(sys.argv[2])
+python3 - "$work" "$ticks" "$rounds" <<'PY'
+import json, re, statistics, sys
+work, ticks, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def load(name, phase): return json.load(open(f"{work}/{name}-{phase}.json"))
-def cpu(name, phase): return int(open(f"{work}/{name}-{phase}.cpu").read()) / ticks
-def jit(name, phase): return int(open(f"{work}/{name}-{phase}.jit").read()) / ticks
-rows = {}
+def cpu(name, phase):   # server CPU-s, of which JIT, steal (all CPUs) in seconds
+    return [int(x) / ticks for x in open(f"{work}/{name}-{phase}.cpu").read().split()]
+def per_round(name):
+    out = []
+    for r in range(1, rounds + 1):
+        s, b = load(name, f"sessions-{r}"), load(name, f"bulk-{r}")
+        sc, sj, ss = cpu(name, f"sessions-{r}")
+        bc, bj, bs = cpu(name, f"bulk-{r}")
+        out.append({"sessions": s["completed"], "session errors": sum(s["errors"].values()),
+                    "sessions/s": s["perSecond"], "server CPU s": sc, "JIT CPU s": sj, "steal s": ss,
+                    "handshakes per CPU-s": s["completed"] / max(sc, 1e-9),
+                    "bulk MB/s": b["megabytesPerSecond"], "bulk server CPU s": bc, "bulk JIT CPU s": bj,
+                    "bulk steal s": bs, "bulk MB per CPU-s": b["bytes"] / 1e6 / max(bc, 1e-9)})
+    return out
+rows, rounds_of = {}, {}
 for name in ("gateway", "stunnel"):
-    s, l, b = load(name, "sessions"), load(name, "latency"), load(name, "bulk")
-    l1 = load(name, "latency1")
+    rs = rounds_of[name] = per_round(name)
+    l, l1 = load(name, "latency"), load(name, "latency1")
     held_line = open(f"{work}/{name}-idle.held").read()
     m = re.search(r"holding (\d+) upgraded connections \((\d+) failed\)", held_line)
     held = int(m.group(1)) if m else 0
     r0, r1 = map(int, open(f"{work}/{name}-idle.rss").read().split())
+    med = lambda k: statistics.median(x[k] for x in rs)
     rows[name] = {
-        "sessions": s["completed"], "session errors": sum(s["errors"].values()),
-        "sessions/s": s["perSecond"], "server CPU s (sessions)": cpu(name, "sessions"),
-        "of which JIT CPU s": jit(name, "sessions"),
-        "handshakes per CPU-s": s["completed"] / max(cpu(name, "sessions"), 1e-9),
+        "sessions (all rounds)": sum(x["sessions"] for x in rs),
+        "session errors": sum(x["session errors"] for x in rs),
+        "handshakes per CPU-s (median)": med("handshakes per CPU-s"),
         "p50 ms @8": l["latencyMicros"]["p50"] / 1000, "p99 ms @8": l["latencyMicros"]["p99"] / 1000,
         "p50 ms @1": l1["latencyMicros"]["p50"] / 1000, "p99 ms @1": l1["latencyMicros"]["p99"] / 1000,
         "sessions/s @8": l["perSecond"],
-        "bulk MB/s": b["megabytesPerSecond"], "server CPU s (bulk)": cpu(name, "bulk"),
-        "of which JIT CPU s ": jit(name, "bulk"),
-        "bulk MB per CPU-s": b["bytes"] / 1e6 / max(cpu(name, "bulk"), 1e-9),
+        "bulk MB per CPU-s (median)": med("bulk MB per CPU-s"),
         "idle held": held, "RSS before KiB": r0, "RSS after KiB": r1,
         "KiB per idle conn": (r1 - r0) / held if held else float("nan"),
     }
 g, t = rows["gateway"], rows["stunnel"]
-print(f"{'figure':26} {'gateway':>12} {'stunnel':>12} {'gateway/stunnel':>16}")
+print(f"{'round':6} {'gw hs/CPU-s':>12} {'st hs/CPU-s':>12} {'ratio':>6} {'gw MB/CPU-s':>12} {'st MB/CPU-s':>12} {'ratio':>6}"
+      f" {'gw JIT s':>9} {'steal s':>8}")
+ratios_hs, ratios_bulk = [], []
+for r, (a, b) in enumerate(zip(rounds_of["gateway"], rounds_of["stunnel"]), 1):
+    rh = a["handshakes per CPU-s"] / b["handshakes per CPU-s"]
+    rb = a["bulk MB per CPU-s"] / b["bulk MB per CPU-s"]
+    ratios_hs.append(rh); ratios_bulk.append(rb)
+    print(f"{r:<6} {a['handshakes per CPU-s']:12.1f} {b['handshakes per CPU-s']:12.1f} {rh:6.2f}"
+          f" {a['bulk MB per CPU-s']:12.1f} {b['bulk MB per CPU-s']:12.1f} {rb:6.2f}"
+          f" {a['JIT CPU s'] + a['bulk JIT CPU s']:9.2f} {a['steal s'] + b['steal s'] + a['bulk steal s'] + b['bulk steal s']:8.2f}")
+print()
+print(f"{'figure':32} {'gateway':>12} {'stunnel':>12} {'gateway/stunnel':>16}")
 for k in g:
     ratio = g[k] / t[k] if isinstance(t[k], (int, float)) and t[k] else float("nan")
-    print(f"{k:26} {g[k]:12.2f} {t[k]:12.2f} {ratio:16.2f}")
-json.dump(rows, open(f"{work}/summary.json", "w"), indent=1)
+    if k == "handshakes per CPU-s (median)": ratio = statistics.median(ratios_hs)
+    if k == "bulk MB per CPU-s (median)": ratio = statistics.median(ratios_bulk)
+    print(f"{k:32} {g[k]:12.2f} {t[k]:12.2f} {ratio:16.2f}")
+print("(the two median rows: the ratio is the median of the per-round ratios)")
+json.dump({"rows": rows, "rounds": rounds_of, "handshake ratios": ratios_hs, "bulk ratios": ratios_bulk},
+          open(f"{work}/summary.json", "w"), indent=1)
 PY
 echo "raw reports, logs and summary.json: $work" >&2

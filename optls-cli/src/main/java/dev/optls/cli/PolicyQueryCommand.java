@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.optls.policy.dane.TlsaRecord;
 import dev.optls.policy.engine.DeliveryPlan;
 import dev.optls.policy.engine.MxPlan;
+import dev.optls.policy.postfix.NextHop;
 import dev.optls.policy.postfix.PolicyService;
 import dev.optls.policy.postfix.PostfixPolicy;
 import dev.optls.policy.postfix.SocketmapReply;
@@ -47,7 +48,11 @@ final class PolicyQueryCommand implements Callable<Integer> {
     @Mixin
     PolicyEngineOptions engineOptions = new PolicyEngineOptions();
 
-    @Parameters(arity = "1..*", paramLabel = "DOMAIN", description = "destination (next-hop) domains")
+    @Parameters(
+            arity = "1..*",
+            paramLabel = "NEXTHOP",
+            description =
+                    "destination (next-hop) domains, or [host]:port next hops (a relay host) as Postfix asks them")
     List<String> domains = new ArrayList<>();
 
     @Option(names = "--json", description = "print a JSON array, one object per domain")
@@ -67,12 +72,12 @@ final class PolicyQueryCommand implements Callable<Integer> {
     @Override
     public Integer call() throws JsonProcessingException {
         PrintWriter out = spec.commandLine().getOut();
-        List<String> names = new ArrayList<>();
+        List<NextHop> names = new ArrayList<>();
         for (String d : domains) {
-            String name = PolicyService.lookupDomain(d)
-                    .filter(n -> !d.contains(":"))
-                    .orElseThrow(() -> new Main.UsageException(
-                            "'" + d + "' is not a domain name; give the recipient domain, e.g. example.com"));
+            NextHop name = NextHop.parse(d)
+                    .filter(n -> n.bracketed() || !d.contains(":"))
+                    .orElseThrow(() -> new Main.UsageException("'" + d + "' is not a domain name or a [host]:port next"
+                            + " hop; give the recipient domain, e.g. example.com, or e.g. [relay.example.com]:587"));
             names.add(name);
         }
         PostfixPolicy.Options options;
@@ -83,8 +88,8 @@ final class PolicyQueryCommand implements Callable<Integer> {
         }
         ArrayNode array = JsonNodeFactory.instance.arrayNode();
         try (PolicyEngineOptions.Setup setup = engineOptions.build(policyOptions, "memory")) {
-            for (String domain : names) {
-                DeliveryPlan plan = setup.engine().planFor(domain, Instant.now());
+            for (NextHop nextHop : names) {
+                DeliveryPlan plan = PolicyService.plan(setup.engine(), nextHop, Instant.now());
                 SocketmapReply answer = PostfixPolicy.answer(plan, options);
                 if (json) {
                     array.add(toJson(plan, answer));

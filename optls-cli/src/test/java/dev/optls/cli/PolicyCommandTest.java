@@ -55,6 +55,9 @@ class PolicyCommandTest {
         CliRun run = CliRun.of("policy", "query", "not a domain", "--dns", deadDns());
         assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(run.err()).contains("'not a domain' is not a domain name");
+        run = CliRun.of("policy", "query", "[192.0.2.1]:25", "--dns", deadDns());
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err()).contains("or a [host]:port next hop").contains("[relay.example.com]:587");
 
         run = CliRun.of("policy", "query", "example.test", "--dns", deadDns(), "--mta-sts-cache", "redis://:pw@h:1");
         assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
@@ -130,6 +133,26 @@ class PolicyCommandTest {
                 .contains("example.test: temporary-failure, decided by none")
                 .contains("the MX lookup of example.test failed")
                 .contains("Postfix answer: TEMP the MX lookup of example.test failed");
+    }
+
+    @Test
+    void queryTakesARelayHostAsPostfixAsksIt() throws IOException {
+        CliRun run = CliRun.of(
+                "policy",
+                "query",
+                "[Relay.Example.Test]:submission",
+                "--dns",
+                deadDns(),
+                "--dns-timeout",
+                "1",
+                "--dns-trust-ad");
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.OK);
+        // No MX lookup: the host's own address records (and then its TLSA records at _587._tcp) decide.
+        assertThat(run.out())
+                .contains("[relay.example.test]:587: no-usable-host")
+                .contains("the address lookup of relay.example.test failed")
+                .contains("Postfix answer: TEMP")
+                .doesNotContain("MX lookup");
     }
 
     @Test

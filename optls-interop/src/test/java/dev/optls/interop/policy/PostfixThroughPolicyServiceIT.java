@@ -31,7 +31,9 @@ import org.junit.jupiter.api.Test;
  *
  * <p>The receivers listen on high ports: the sender's transport map sends {@code d} to {@code smtp:d:PORT} (MX lookup
  * kept), so Postfix asks the service with the key {@code d:PORT}, and the world publishes TLSA records both at
- * {@code _25._tcp} (where the service looks) and {@code _PORT._tcp} (where Postfix looks).
+ * {@code _25._tcp} (where the service looks) and {@code _PORT._tcp} (where Postfix looks). Two addresses go to a
+ * bracketed relay host ({@code smtp:[mx.d]:PORT}, no MX lookup): the service then answers from the host's own TLSA
+ * records at {@code _PORT._tcp}.
  */
 class PostfixThroughPolicyServiceIT {
 
@@ -101,6 +103,18 @@ class PostfixThroughPolicyServiceIT {
                     .append(d)
                     .append(':')
                     .append(withoutTls.port())
+                    .append('\n');
+        }
+        // A relay host as Postfix users configure it: a bracketed next hop, no MX lookup (the service answers from the
+        // TLSA records at _PORT._tcp of the host itself).
+        for (String d : List.of("dane-ok.test", "dane-wrongkey.test")) {
+            transport
+                    .append("relay@")
+                    .append(d)
+                    .append(" smtp:[mx.")
+                    .append(d)
+                    .append("]:")
+                    .append(withTls.port())
                     .append('\n');
         }
         Path transportFile = files.write("transport", transport.toString());
@@ -192,6 +206,28 @@ class PostfixThroughPolicyServiceIT {
     }
 
     @Test
+    void aBracketedRelayHostGetsDaneFromItsOwnTlsaRecords() throws IOException {
+        String id = send("relay", "dane-ok.test");
+        String log = sender.awaitLog("to=<relay@dane-ok.test>", Duration.ofSeconds(30));
+        assertThat(answer("[mx.dane-ok.test]:" + withTls.port())).isEqualTo("OK dane-only");
+        assertThat(log).contains("Verified TLS connection established to mx.dane-ok.test[127.0.0.1]:" + withTls.port());
+        assertThat(lineOf(log, "to=<relay@dane-ok.test>")).contains("status=sent");
+        withTls.awaitLog(id, Duration.ofSeconds(30));
+    }
+
+    @Test
+    void aBracketedRelayHostWhoseTlsaRecordsDoNotMatchIsDeferred() throws IOException {
+        // Without the service's answer Postfix would send at its smtp_tls_security_level (may): unauthenticated TLS.
+        send("relay", "dane-wrongkey.test");
+        String log = sender.awaitLog("to=<relay@dane-wrongkey.test>", Duration.ofSeconds(30));
+        assertThat(answer("[mx.dane-wrongkey.test]:" + withTls.port())).isEqualTo("OK dane-only");
+        assertThat(lineOf(log, "to=<relay@dane-wrongkey.test>"))
+                .contains("status=deferred")
+                .contains("Server certificate not verified");
+        assertThat(sender.queue()).contains("relay@dane-wrongkey.test");
+    }
+
+    @Test
     void daneRanksAboveMtaSts() throws IOException {
         // postfix-mta-sts-resolver answers "secure match=…" here; RFC 8461 §2 says DANE takes precedence.
         String id = send("both.test");
@@ -214,7 +250,12 @@ class PostfixThroughPolicyServiceIT {
 
     /** Submits a message for user@{@code domain} to the sender over SMTP; returns its unique Message-ID text. */
     private static String send(String domain) throws IOException {
-        String id = "optls-" + domain + "-" + System.nanoTime();
+        return send("user", domain);
+    }
+
+    /** Submits a message for {@code local}@{@code domain}; returns its unique Message-ID text. */
+    private static String send(String local, String domain) throws IOException {
+        String id = "optls-" + local + "-" + domain + "-" + System.nanoTime();
         try (Socket s = new Socket(sender.host(), sender.port())) {
             s.setSoTimeout(30_000);
             BufferedReader in =
@@ -223,12 +264,12 @@ class PostfixThroughPolicyServiceIT {
             expect(in, "220");
             command(out, in, "EHLO client.test", "250");
             command(out, in, "MAIL FROM:<sender@sender.test>", "250");
-            command(out, in, "RCPT TO:<user@" + domain + ">", "250");
+            command(out, in, "RCPT TO:<" + local + "@" + domain + ">", "250");
             command(out, in, "DATA", "354");
             command(
                     out,
                     in,
-                    "From: <sender@sender.test>\r\nTo: <user@" + domain + ">\r\nSubject: policy test\r\n"
+                    "From: <sender@sender.test>\r\nTo: <" + local + "@" + domain + ">\r\nSubject: policy test\r\n"
                             + "Message-ID: <" + id + "@sender.test>\r\n\r\nhello\r\n.",
                     "250");
             command(out, in, "QUIT", "221");

@@ -68,6 +68,19 @@ public final class DaneLookup {
      *     host) was DNSSEC-secure
      */
     public DaneOutcome forHost(String nextHopDomain, String mxHost, boolean mxSecure) {
+        return forHost(nextHopDomain, mxHost, mxSecure, 25);
+    }
+
+    /**
+     * What DANE says about {@code mxHost} on {@code port}: TLSA records at {@code _port._tcp.<base domain>} (RFC 6698
+     * §3; RFC 7672 §2.2.2 for a next hop that names the host itself, where no MX lookup happens and {@code mxSecure}
+     * is {@code true}: only the host's address records decide).
+     */
+    public DaneOutcome forHost(String nextHopDomain, String mxHost, boolean mxSecure, int port) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("a TCP port is 1 to 65535, not " + port);
+        }
+        String prefix = port == 25 ? SMTP_PREFIX : "_" + port + "._tcp.";
         String host = DnsNames.normalize(mxHost);
         String nextHop = DnsNames.normalize(nextHopDomain);
         // RFC 7672 §2.2.1: MX host names from an insecure MX RRset cannot be trusted; like Postfix, optls then does
@@ -98,26 +111,26 @@ public final class DaneLookup {
         }
         List<String> candidates = baseDomainCandidates(host, addresses);
         for (String base : candidates) {
-            DnsAnswer<RecordData> tlsa = dns.tlsa(SMTP_PREFIX + base);
+            DnsAnswer<RecordData> tlsa = dns.tlsa(prefix + base);
             if (tlsa instanceof DnsAnswer.Failed<RecordData> failed) {
                 // RFC 7672 §2.1.2: "MUST NOT deliver the message via that server".
                 return new DaneOutcome.HostUnusable(
                         host,
-                        "the TLSA lookup at " + SMTP_PREFIX + base + " failed: " + failed.detail(),
+                        "the TLSA lookup at " + prefix + base + " failed: " + failed.detail(),
                         failed.status() == DnssecStatus.BOGUS,
                         failed);
             }
             if (!tlsa.isSecure()) {
                 return new DaneOutcome.NotApplicable(
-                        host, "the TLSA records at " + SMTP_PREFIX + base + " are not DNSSEC-secure");
+                        host, "the TLSA records at " + prefix + base + " are not DNSSEC-secure");
             }
             if (tlsa instanceof DnsAnswer.Records<RecordData> found) {
-                return decide(host, nextHop, base, found);
+                return decide(host, nextHop, prefix + base, base, found);
             }
             // Secure NXDOMAIN or NODATA: try the next candidate (RFC 7672 §2.2.3).
         }
         return new DaneOutcome.NotApplicable(
-                host, "securely no TLSA records at " + SMTP_PREFIX + String.join(" or " + SMTP_PREFIX, candidates));
+                host, "securely no TLSA records at " + prefix + String.join(" or " + prefix, candidates));
     }
 
     /**
@@ -131,17 +144,15 @@ public final class DaneLookup {
         return List.copyOf(candidates);
     }
 
-    private static DaneOutcome decide(String host, String nextHop, String base, DnsAnswer.Records<RecordData> tlsa) {
+    private static DaneOutcome decide(
+            String host, String nextHop, String owner, String base, DnsAnswer.Records<RecordData> tlsa) {
         List<TlsaRecord> records = new ArrayList<>();
         for (RecordData data : tlsa.records()) {
             TlsaParse parsed = TlsaRecord.fromWire(data.wire());
             if (parsed instanceof TlsaParse.Malformed malformed) {
                 // Reference §16.2: a malformed TLSA RRset is a lookup failure; the host is not used.
                 return new DaneOutcome.HostUnusable(
-                        host,
-                        "malformed TLSA record at " + SMTP_PREFIX + base + ": " + malformed.reason(),
-                        false,
-                        tlsa);
+                        host, "malformed TLSA record at " + owner + ": " + malformed.reason(), false, tlsa);
             }
             records.add(((TlsaParse.Parsed) parsed).record());
         }
@@ -151,7 +162,7 @@ public final class DaneLookup {
                     host,
                     base,
                     records,
-                    "every TLSA record at " + SMTP_PREFIX + base
+                    "every TLSA record at " + owner
                             + " is unusable: TLS is required, the certificate is not checked (RFC 7672 §2.2)");
         }
         // RFC 7672 §3.2.2: the TLSA base domain MUST, the MX host name SHOULD, the next-hop domain MAY be accepted.
@@ -162,7 +173,7 @@ public final class DaneLookup {
                 usable,
                 records,
                 List.copyOf(names),
-                usable.size() + " usable TLSA record(s) at " + SMTP_PREFIX + base + ": TLS and a matching certificate"
+                usable.size() + " usable TLSA record(s) at " + owner + ": TLS and a matching certificate"
                         + " are required");
     }
 }

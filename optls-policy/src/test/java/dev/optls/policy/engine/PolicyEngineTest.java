@@ -1,6 +1,7 @@
 package dev.optls.policy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.optls.policy.dane.FakeDns;
 import dev.optls.policy.dns.DnsAnswer;
@@ -197,6 +198,59 @@ class PolicyEngineTest {
         assertThat(plan.hosts().get(0).referenceNames()).containsExactly("mail.example.test");
         assertThat(local.forDomain("deep.sub.example2.test")).hasValue(LocalPolicy.of(LocalPolicy.Level.ENCRYPT));
         assertThat(local.forDomain("test")).isEmpty();
+    }
+
+    @Test
+    void aBracketedNextHopGetsDaneFromTheTlsaRecordsOfItsOwnPort() {
+        dns.a("relay.example.test", DnssecStatus.SECURE)
+                .tlsa("_587._tcp.relay.example.test", DnssecStatus.SECURE, EE)
+                .tlsa("_25._tcp.relay.example.test", DnssecStatus.SECURE, "0 0 1 " + "cd".repeat(32));
+
+        DeliveryPlan plan = engine(
+                        ENFORCE,
+                        LocalPolicies.of(Map.of("relay.example.test", LocalPolicy.of(LocalPolicy.Level.ENCRYPT))))
+                .planForHost("Relay.Example.Test.", 587, NOW);
+
+        assertThat(plan.domain()).isEqualTo("[relay.example.test]:587");
+        assertThat(plan.status()).isEqualTo(DeliveryPlan.Status.DELIVER);
+        assertThat(plan.source()).isEqualTo(PolicySource.DANE);
+        assertThat(plan.hosts()).singleElement().satisfies(h -> {
+            assertThat(h.requirement()).isEqualTo(Requirement.DANE);
+            assertThat(h.serverName()).isEqualTo("relay.example.test");
+            assertThat(h.tlsa()).hasSize(1);
+        });
+        assertThat(plan.reason()).contains("_587._tcp.relay.example.test");
+        // No MX lookup, no MTA-STS (it is for the MX hosts of a recipient domain), no local domain rule.
+        assertThat(dns.asked).noneMatch(q -> q.startsWith("MX ") || q.contains("_mta-sts") || q.contains("_25._tcp"));
+        assertThat(plan.local()).isEmpty();
+    }
+
+    @Test
+    void aBracketedNextHopWithoutSecureTlsaIsOpportunisticAndABogusOneIsDeferred() {
+        dns.a("relay.example.test", DnssecStatus.SECURE)
+                .tlsa("_25._tcp.relay.example.test", DnssecStatus.SECURE, EE)
+                .a("insecure.example.test", DnssecStatus.INSECURE)
+                .a("bogus.example.test", DnssecStatus.SECURE)
+                .fail("_465._tcp.bogus.example.test", RecordType.TLSA, DnssecStatus.BOGUS, LookupFailure.DNSSEC_BOGUS);
+        PolicyEngine engine = engine(null, LocalPolicies.none());
+
+        DeliveryPlan otherPort = engine.planForHost("relay.example.test", 587, NOW);
+        assertThat(otherPort.source()).isEqualTo(PolicySource.NONE);
+        assertThat(otherPort.hosts().get(0).requirement()).isEqualTo(Requirement.OPPORTUNISTIC);
+        assertThat(otherPort.reason()).contains("securely no TLSA records at _587._tcp.relay.example.test");
+
+        DeliveryPlan insecure = engine.planForHost("insecure.example.test", 25, NOW);
+        assertThat(insecure.source()).isEqualTo(PolicySource.NONE);
+        assertThat(insecure.reason()).contains("not DNSSEC-secure");
+
+        // RFC 7672 §2.1.2: a failed TLSA lookup means the host is not used; the mail waits.
+        DeliveryPlan bogus = engine.planForHost("bogus.example.test", 465, NOW);
+        assertThat(bogus.source()).isEqualTo(PolicySource.DANE);
+        assertThat(bogus.status()).isEqualTo(DeliveryPlan.Status.NO_USABLE_HOST);
+        assertThat(bogus.hosts().get(0).requirement()).isEqualTo(Requirement.SKIP);
+
+        assertThatThrownBy(() -> engine.planForHost("relay.example.test", 0, NOW))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.optls.policy.dns.RecordType;
 import dev.optls.policy.engine.PolicyEngine;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +46,49 @@ class PolicyServiceTest {
         assertThat(PolicyService.lookupDomain(("a".repeat(60) + ".").repeat(5) + "test"))
                 .isEmpty();
         assertThat(PolicyService.lookupDomain("")).isEmpty();
+    }
+
+    @Test
+    void bracketedNextHopsNameTheHostAndItsPort() {
+        assertThat(NextHop.parse("[Relay.Example.COM.]")).hasValue(new NextHop("relay.example.com", 25, true));
+        assertThat(NextHop.parse("[relay.example.com]:587")).hasValue(new NextHop("relay.example.com", 587, true));
+        assertThat(NextHop.parse("[relay.example.com]:submission"))
+                .hasValue(new NextHop("relay.example.com", 587, true));
+        assertThat(NextHop.parse("[relay.example.com]:smtps")).hasValue(new NextHop("relay.example.com", 465, true));
+        assertThat(NextHop.parse("[relay.example.com]:587").orElseThrow().key()).isEqualTo("[relay.example.com]:587");
+        assertThat(NextHop.parse("example.com:2525")).hasValue(new NextHop("example.com", 25, false));
+        assertThat(NextHop.parse("example.com:2525").orElseThrow().key()).isEqualTo("example.com");
+        for (String bad : List.of(
+                "[192.0.2.1]",
+                "[192.0.2.1]:25",
+                "[ipv6:2001:db8::1]",
+                "[relay.example.com",
+                "[relay.example.com]587",
+                "[relay.example.com]:",
+                "[relay.example.com]:0",
+                "[relay.example.com]:65536",
+                "[relay.example.com]:pop3",
+                "[]:25",
+                "[a..b]")) {
+            assertThat(NextHop.parse(bad)).as(bad).isEmpty();
+        }
+    }
+
+    @Test
+    void aBracketedNextHopIsAnsweredFromTheTlsaRecordsOfItsPort() {
+        dns.a("relay.example.test", DnssecStatus.SECURE)
+                .tlsa("_587._tcp.relay.example.test", DnssecStatus.SECURE, "3 1 1 " + "ab".repeat(32))
+                .a("plain.example.test", DnssecStatus.SECURE);
+        PolicyService service = service();
+
+        assertThat(service.lookup("postfix", "[relay.example.test]:587").wire()).isEqualTo("OK dane-only");
+        assertThat(service.lookup("postfix", "[plain.example.test]:587").wire()).isEqualTo("NOTFOUND ");
+        // Cached under its own key: the same next hop again asks nothing, the domain of the same name is its own.
+        int asked = dns.asked.size();
+        assertThat(service.lookup("postfix", "[RELAY.example.test]:submission").wire())
+                .isEqualTo("OK dane-only");
+        assertThat(dns.asked).hasSize(asked);
+        assertThat(service.lookup("postfix", "relay.example.test").wire()).isNotEqualTo("OK dane-only");
     }
 
     @Test

@@ -51,8 +51,8 @@ final class PolicyQueryCommand implements Callable<Integer> {
     @Parameters(
             arity = "1..*",
             paramLabel = "NEXTHOP",
-            description =
-                    "destination (next-hop) domains, or [host]:port next hops (a relay host) as Postfix asks them")
+            description = "next hops as Postfix asks them: recipient domains (example.com, example.com:2525) or relay"
+                    + " hosts ([relay.example.com]:587)")
     List<String> domains = new ArrayList<>();
 
     @Option(names = "--json", description = "print a JSON array, one object per domain")
@@ -75,9 +75,9 @@ final class PolicyQueryCommand implements Callable<Integer> {
         List<NextHop> names = new ArrayList<>();
         for (String d : domains) {
             NextHop name = NextHop.parse(d)
-                    .filter(n -> n.bracketed() || !d.contains(":"))
                     .orElseThrow(() -> new Main.UsageException("'" + d + "' is not a domain name or a [host]:port next"
-                            + " hop; give the recipient domain, e.g. example.com, or e.g. [relay.example.com]:587"));
+                            + " hop; give the recipient domain, e.g. example.com (or example.com:2525), or a relay host,"
+                            + " e.g. [relay.example.com]:587"));
             names.add(name);
         }
         PostfixPolicy.Options options;

@@ -30,8 +30,9 @@ import org.junit.jupiter.api.Test;
  * with both DANE and MTA-STS gets DANE.
  *
  * <p>The receivers listen on high ports: the sender's transport map sends {@code d} to {@code smtp:d:PORT} (MX lookup
- * kept), so Postfix asks the service with the key {@code d:PORT}, and the world publishes TLSA records both at
- * {@code _25._tcp} (where the service looks) and {@code _PORT._tcp} (where Postfix looks). Two addresses go to a
+ * kept), so Postfix asks the service with the key {@code d:PORT}, and the world publishes TLSA records at {@code
+ * _PORT._tcp} only: where Postfix looks, and where the service must look to answer {@code dane-only}. Two addresses
+ * go to a
  * bracketed relay host ({@code smtp:[mx.d]:PORT}, no MX lookup): the service then answers from the host's own TLSA
  * records at {@code _PORT._tcp}.
  */
@@ -68,9 +69,9 @@ class PostfixThroughPolicyServiceIT {
         withoutTls = PostfixServer.builder().tls(PeerTls.NONE).start();
 
         world = MailPolicyWorld.builder(pki)
-                .dane("dane-ok.test", mx.certificate(), 25, withTls.port())
-                .dane("dane-notls.test", mx.certificate(), 25, withoutTls.port())
-                .dane("dane-wrongkey.test", pki.leaf("other.test").issue().certificate(), 25, withTls.port())
+                .dane("dane-ok.test", mx.certificate(), withTls.port())
+                .dane("dane-notls.test", mx.certificate(), withoutTls.port())
+                .dane("dane-wrongkey.test", pki.leaf("other.test").issue().certificate(), withTls.port())
                 .mtaSts("sts-ok.test", STS_POLICY)
                 .mtaSts("sts-notls.test", STS_POLICY)
                 // The policy does not even list the MX: were MTA-STS applied, nothing would be delivered.
@@ -78,7 +79,6 @@ class PostfixThroughPolicyServiceIT {
                         "both.test",
                         mx.certificate(),
                         STS_POLICY.replace("mx.sts-ok.test", "nowhere.both.test"),
-                        25,
                         withTls.port())
                 .start();
 

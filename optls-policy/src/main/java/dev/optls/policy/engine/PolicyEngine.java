@@ -51,12 +51,25 @@ public final class PolicyEngine {
     }
 
     /**
-     * The plan for mail to {@code destination} at {@code now}.
+     * The plan for mail to {@code destination} at {@code now}, its MX hosts on port 25.
      *
      * @throws IllegalArgumentException if {@code destination} is not a domain name (a caller bug)
      */
     public DeliveryPlan planFor(String destination, Instant now) {
+        return planFor(destination, 25, now);
+    }
+
+    /**
+     * The plan for mail to {@code destination} whose MX hosts are reached on {@code port} (Postfix's {@code
+     * example.com:2525} next hop): DANE looks up TLSA records at {@code _port._tcp} of each host (RFC 6698 §3).
+     *
+     * @throws IllegalArgumentException if {@code destination} is not a domain name or {@code port} is not a TCP port
+     */
+    public DeliveryPlan planFor(String destination, int port, Instant now) {
         Objects.requireNonNull(now, "now");
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("a TCP port is 1 to 65535, not " + port);
+        }
         String domain = DnsNames.normalize(destination);
         if (domain.isEmpty()) {
             throw new IllegalArgumentException("the destination must be a domain name, not the root");
@@ -113,7 +126,7 @@ public final class PolicyEngine {
         }
         List<DaneOutcome> outcomes = new ArrayList<>();
         for (MxRecord record : records) {
-            outcomes.add(dane.forHost(domain, record.exchange(), mx.isSecure()));
+            outcomes.add(dane.forHost(domain, record.exchange(), mx.isSecure(), port));
         }
         boolean daneCoversAll = outcomes.stream().noneMatch(DaneOutcome.NotApplicable.class::isInstance);
         boolean daneCoversAny = !outcomes.stream().allMatch(DaneOutcome.NotApplicable.class::isInstance);

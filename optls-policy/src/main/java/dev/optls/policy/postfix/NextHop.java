@@ -9,7 +9,7 @@ import java.util.Optional;
  * {@code [mx.example.com]:587}: a relay host or a transport next hop, no MX lookup).
  *
  * @param name the domain or host name: lower case, no trailing dot
- * @param port the TCP port of a bracketed next hop (25 when the key has none); 25 for a domain
+ * @param port the TCP port the next hop names (25 when the key has none): for a domain, the port of its MX hosts
  * @param bracketed whether the key named the host itself
  */
 public record NextHop(String name, int port, boolean bracketed) {
@@ -20,8 +20,8 @@ public record NextHop(String name, int port, boolean bracketed) {
     /**
      * The next hop {@code key} names, or empty when it gets {@code NOTFOUND } without a lookup: parent-domain keys
      * ({@code .example.com}, asked after a {@code NOTFOUND }), address literals ({@code [192.0.2.1]}: DANE needs a
-     * name), and anything that is not a domain name. A domain with a port ({@code example.com:2525}) is the domain:
-     * its MX hosts are used, and the port does not change their policy.
+     * name), ports that are neither numbers nor {@code smtp}, {@code submission} or {@code smtps}, and anything that
+     * is not a domain name. A domain with a port ({@code example.com:2525}) is the domain's MX hosts on that port.
      */
     public static Optional<NextHop> parse(String key) {
         String k = key.strip().toLowerCase(Locale.ROOT);
@@ -43,19 +43,16 @@ public record NextHop(String name, int port, boolean bracketed) {
                     : Optional.empty();
         }
         int colon = k.indexOf(':');
-        if (colon >= 0) {
-            String port = k.substring(colon + 1);
-            if (port.isEmpty() || !port.chars().allMatch(c -> c >= '0' && c <= '9' || c >= 'a' && c <= 'z')) {
-                return Optional.empty();
-            }
-            k = k.substring(0, colon);
-        }
-        return domainName(k).map(d -> new NextHop(d, 25, false));
+        Optional<Integer> port = colon < 0 ? Optional.of(25) : port(k.substring(colon + 1));
+        Optional<String> domain = domainName(colon < 0 ? k : k.substring(0, colon));
+        return domain.isPresent() && port.isPresent()
+                ? Optional.of(new NextHop(domain.get(), port.get(), false))
+                : Optional.empty();
     }
 
-    /** The key answers are cached under: {@code example.com} or {@code [mx.example.com]:587}. */
+    /** The key answers are cached under: {@code example.com}, {@code example.com:2525} or {@code [mx.example.com]:587}. */
     public String key() {
-        return bracketed ? "[" + name + "]:" + port : name;
+        return bracketed ? "[" + name + "]:" + port : port == 25 ? name : name + ":" + port;
     }
 
     /** A port number, or the Postfix service names a mail next hop uses. */

@@ -15,7 +15,8 @@ import java.util.Set;
  *
  * <p>Keys ({@link NextHop}): Postfix asks with the next-hop domain ({@code example.com}), and after a {@code NOTFOUND }
  * also with its parent domains ({@code .com}); with a relay host or a transport next hop it asks {@code
- * example.com:2525}, {@code [host]} or {@code [host]:port}. A domain with a port is looked up without the port; a
+ * example.com:2525}, {@code [host]} or {@code [host]:port}. A domain with a port is its MX hosts on that port (DANE:
+ * TLSA records at {@code _port._tcp}, where Postfix looks too); a
  * bracketed host gets DANE with TLSA records for its own port when it has them ({@link PolicyEngine#planForHost}; no
  * MX lookup, so no MTA-STS); parent-domain keys, address literals and anything that is not a domain name get {@code
  * NOTFOUND } without a lookup. An unknown map name gets {@code PERM}: that is a mistake in main.cf, and Postfix
@@ -84,7 +85,7 @@ public final class PolicyService implements SocketmapHandler {
     public static DeliveryPlan plan(PolicyEngine engine, NextHop nextHop, java.time.Instant now) {
         return nextHop.bracketed()
                 ? engine.planForHost(nextHop.name(), nextHop.port(), now)
-                : engine.planFor(nextHop.name(), now);
+                : engine.planFor(nextHop.name(), nextHop.port(), now);
     }
 
     /** The answer cache (for its counters). */

@@ -3,8 +3,10 @@ package dev.optls.policy.postfix;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.optls.policy.dane.FakeDns;
+import dev.optls.policy.dns.DnsAnswer;
 import dev.optls.policy.dns.DnssecStatus;
 import dev.optls.policy.dns.LookupFailure;
+import dev.optls.policy.dns.MxRecord;
 import dev.optls.policy.dns.RecordType;
 import dev.optls.policy.engine.PolicyEngine;
 import java.time.Clock;
@@ -56,8 +58,9 @@ class PolicyServiceTest {
                 .hasValue(new NextHop("relay.example.com", 587, true));
         assertThat(NextHop.parse("[relay.example.com]:smtps")).hasValue(new NextHop("relay.example.com", 465, true));
         assertThat(NextHop.parse("[relay.example.com]:587").orElseThrow().key()).isEqualTo("[relay.example.com]:587");
-        assertThat(NextHop.parse("example.com:2525")).hasValue(new NextHop("example.com", 25, false));
-        assertThat(NextHop.parse("example.com:2525").orElseThrow().key()).isEqualTo("example.com");
+        assertThat(NextHop.parse("example.com:2525")).hasValue(new NextHop("example.com", 2525, false));
+        assertThat(NextHop.parse("example.com:2525").orElseThrow().key()).isEqualTo("example.com:2525");
+        assertThat(NextHop.parse("Example.com:smtp").orElseThrow().key()).isEqualTo("example.com");
         for (String bad : List.of(
                 "[192.0.2.1]",
                 "[192.0.2.1]:25",
@@ -69,7 +72,9 @@ class PolicyServiceTest {
                 "[relay.example.com]:65536",
                 "[relay.example.com]:pop3",
                 "[]:25",
-                "[a..b]")) {
+                "[a..b]",
+                "example.com:pop3",
+                "example.com:99999")) {
             assertThat(NextHop.parse(bad)).as(bad).isEmpty();
         }
     }
@@ -89,6 +94,27 @@ class PolicyServiceTest {
                 .isEqualTo("OK dane-only");
         assertThat(dns.asked).hasSize(asked);
         assertThat(service.lookup("postfix", "relay.example.test").wire()).isNotEqualTo("OK dane-only");
+    }
+
+    @Test
+    void aDomainWithAPortGetsDaneFromTheTlsaRecordsOfItsMxHostsOnThatPort() {
+        dns.answer(
+                        "example.test",
+                        RecordType.MX,
+                        new DnsAnswer.Records<>(
+                                "example.test",
+                                RecordType.MX,
+                                List.of(),
+                                DnssecStatus.SECURE,
+                                List.of(new MxRecord(10, "mx.example.test"))))
+                .a("mx.example.test", DnssecStatus.SECURE)
+                .tlsa("_2525._tcp.mx.example.test", DnssecStatus.SECURE, "3 1 1 " + "ab".repeat(32));
+        PolicyService service = service();
+
+        // Postfix connects to the MX hosts on 2525 and looks for TLSA records there, so the answer must come from them.
+        assertThat(service.lookup("postfix", "example.test:2525").wire()).isEqualTo("OK dane-only");
+        assertThat(service.lookup("postfix", "example.test").wire()).isEqualTo("NOTFOUND ");
+        assertThat(dns.asked).contains("TLSA _2525._tcp.mx.example.test", "TLSA _25._tcp.mx.example.test");
     }
 
     @Test

@@ -30,9 +30,9 @@ final class PolicyServeProcess implements AutoCloseable {
 
     /**
      * Starts the service on a free loopback port with the MTA-STS cache {@code mtaStsCache} ({@code memory}, {@code
-     * sqlite:PATH}) and waits until it listens.
+     * sqlite:PATH}) and the further options {@code extra}, and waits until it listens.
      */
-    static PolicyServeProcess start(MailPolicyWorld world, String mtaStsCache) {
+    static PolicyServeProcess start(MailPolicyWorld world, String mtaStsCache, String... extra) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m",
@@ -58,6 +58,7 @@ final class PolicyServeProcess implements AutoCloseable {
         // The policies come from the world's per-domain HTTPS servers (the test hook connects by port).
         world.httpsPorts()
                 .forEach((host, port) -> command.addAll(List.of("--testing-mta-sts-port", host + "=" + port)));
+        command.addAll(List.of(extra));
         Process process;
         try {
             process = new ProcessBuilder(command).start();

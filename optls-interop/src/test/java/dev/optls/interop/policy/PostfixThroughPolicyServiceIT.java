@@ -80,14 +80,18 @@ class PostfixThroughPolicyServiceIT {
                         mx.certificate(),
                         STS_POLICY.replace("mx.sts-ok.test", "nowhere.both.test"),
                         withTls.port())
+                // Signed, no TLSA records, no MTA-STS: only the local dane-only rule below makes it strict.
+                .plain("daneonly.test")
                 .start();
 
         // The real command, as an operator runs it.
-        service = PolicyServeProcess.start(world, "sqlite:" + files.resolve("mta-sts.sqlite"));
+        Path localRules = files.write("tls-policy", "daneonly.test dane-only\n");
+        service = PolicyServeProcess.start(
+                world, "sqlite:" + files.resolve("mta-sts.sqlite"), "--local-policies", localRules.toString());
         int servicePort = service.port();
 
         StringBuilder transport = new StringBuilder();
-        for (String d : List.of("dane-ok.test", "dane-wrongkey.test", "sts-ok.test", "both.test")) {
+        for (String d : List.of("dane-ok.test", "dane-wrongkey.test", "sts-ok.test", "both.test", "daneonly.test")) {
             transport
                     .append(d)
                     .append(" smtp:")
@@ -225,6 +229,19 @@ class PostfixThroughPolicyServiceIT {
                 .contains("status=deferred")
                 .contains("Server certificate not verified");
         assertThat(sender.queue()).contains("relay@dane-wrongkey.test");
+    }
+
+    @Test
+    void aLocalDaneOnlyRuleDefersADomainWithoutTlsaRecords() throws IOException {
+        // The MX offers STARTTLS with a certificate from the test CA: at Postfix's own level (may) this would be sent.
+        send("daneonly.test");
+        String log = sender.awaitLog("to=<user@daneonly.test>", Duration.ofSeconds(30));
+        assertThat(answer("daneonly.test:" + withTls.port()))
+                .startsWith("TEMP ")
+                .contains("local policy dane-only");
+        assertThat(lineOf(log, "to=<user@daneonly.test>")).contains("status=deferred");
+        assertThat(sender.queue()).contains("user@daneonly.test");
+        assertThat(withTls.log()).doesNotContain("user@daneonly.test");
     }
 
     @Test

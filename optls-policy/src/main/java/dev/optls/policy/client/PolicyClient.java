@@ -16,6 +16,7 @@ import dev.optls.policy.dns.DnsAnswer;
 import dev.optls.policy.dns.DnsResolver;
 import dev.optls.policy.dns.RecordType;
 import dev.optls.policy.engine.DeliveryPlan;
+import dev.optls.policy.engine.LocalPolicy;
 import dev.optls.policy.engine.MxPlan;
 import dev.optls.policy.engine.Requirement;
 import dev.optls.policy.rpt.PolicyType;
@@ -75,8 +76,8 @@ import java.util.function.ToIntFunction;
  * {@code validation-failure} with a reason code; a failed MTA-STS policy fetch recorded in the plan is counted once
  * per call with its own type ({@code sts-policy-fetch-error}, {@code sts-policy-invalid},
  * {@code sts-webpki-invalid}). TCP connections that could not be made are not TLS negotiations and are not counted.
- * {@code dane-required} (RFC 8460 §4.3.2.1, DANE required by local agreement) is not produced: the local policy
- * table has no such level.
+ * A host skipped under a local {@code dane-only} rule for want of usable TLSA records is counted as {@code
+ * dane-required} (RFC 8460 §4.3.2.1, DANE required by local agreement).
  *
  * <p>Thread-safe: one client can serve many deliveries at once (the collector is thread-safe).
  */
@@ -353,6 +354,11 @@ public final class PolicyClient {
                 type = Optional.of(
                         unusable.dnssecFailure() ? TlsRptResult.DNSSEC_INVALID : TlsRptResult.VALIDATION_FAILURE);
                 code = unusable.dnssecFailure() ? null : "tlsa-lookup-failed";
+            } else if (plan.local()
+                    .filter(r -> r.level() == LocalPolicy.Level.DANE_ONLY)
+                    .isPresent()) {
+                // RFC 8460 §4.3.2.1: DANE required by local agreement, no DNSSEC-validated TLSA records for this host.
+                type = Optional.of(TlsRptResult.DANE_REQUIRED);
             } else if (host.reportPolicy().type() == PolicyType.STS) {
                 // RFC 8461 §4.1: not listed in a policy in enforce mode.
                 type = Optional.of(TlsRptResult.VALIDATION_FAILURE);

@@ -5,7 +5,8 @@ import java.util.Objects;
 
 /**
  * A locally configured requirement for a destination (Postfix's {@code smtp_tls_policy_maps} entries, Exim's
- * {@code hosts_require_tls}). It applies when neither DANE nor an MTA-STS policy in {@code enforce} mode does.
+ * {@code hosts_require_tls}). It applies when neither DANE nor an MTA-STS policy in {@code enforce} mode does, except
+ * {@link Level#DANE_ONLY}, which is a requirement on DANE itself.
  *
  * @param level what to require
  * @param matchNames for {@link Level#VERIFY}, the names the certificate may present (lower case); empty means the MX
@@ -20,7 +21,12 @@ public record LocalPolicy(Level level, List<String> matchNames) {
         /** TLS required, certificate not checked. */
         ENCRYPT,
         /** TLS required with a PKIX chain and a matching name. */
-        VERIFY
+        VERIFY,
+        /**
+         * DANE required by local agreement (Postfix's {@code dane-only}; RFC 8460 §4.3.2.1 {@code dane-required}): an
+         * MX host without DNSSEC-validated TLSA records is not used, whatever MTA-STS says.
+         */
+        DANE_ONLY
     }
 
     /** Copies the names. */

@@ -131,8 +131,11 @@ public final class PolicyEngine {
         boolean daneCoversAll = outcomes.stream().noneMatch(DaneOutcome.NotApplicable.class::isInstance);
         boolean daneCoversAny = !outcomes.stream().allMatch(DaneOutcome.NotApplicable.class::isInstance);
         // RFC 8461 §2: MTA-STS matters only for hosts DANE does not cover; when it covers all, no fetch is made.
+        // A local dane-only rule leaves MTA-STS nothing to decide either.
+        boolean daneOnly =
+                rule.filter(r -> r.level() == LocalPolicy.Level.DANE_ONLY).isPresent();
         Optional<StsDecision> stsDecision =
-                daneCoversAll ? Optional.empty() : sts.map(resolver -> resolver.policyFor(domain, now));
+                daneCoversAll || daneOnly ? Optional.empty() : sts.map(resolver -> resolver.policyFor(domain, now));
         Optional<StsDecision.Apply> apply =
                 stsDecision.filter(StsDecision.Apply.class::isInstance).map(StsDecision.Apply.class::cast);
 
@@ -159,7 +162,12 @@ public final class PolicyEngine {
                     case MTA_STS_ENFORCE ->
                         "MTA-STS policy in enforce mode (" + apply.orElseThrow().reason() + ")";
                     case LOCAL ->
-                        "local policy " + rule.orElseThrow().level().name().toLowerCase(java.util.Locale.ROOT);
+                        "local policy "
+                                + rule.orElseThrow()
+                                        .level()
+                                        .name()
+                                        .toLowerCase(java.util.Locale.ROOT)
+                                        .replace('_', '-');
                     case MTA_STS_TESTING -> "MTA-STS policy in testing mode: failures are reported, not enforced";
                     case NONE -> "no DANE, MTA-STS or local policy: opportunistic TLS";
                 }
@@ -249,6 +257,19 @@ public final class PolicyEngine {
                     unusable.reason());
         }
         String notDane = outcome.reason();
+        if (rule.filter(r -> r.level() == LocalPolicy.Level.DANE_ONLY).isPresent()) {
+            // RFC 8460 §4.3.2.1: DANE required by local agreement, no DNSSEC-validated TLSA records: not used.
+            return new MxPlan(
+                    host,
+                    preference,
+                    Requirement.SKIP,
+                    host,
+                    List.of(),
+                    List.of(),
+                    Optional.of(outcome),
+                    tlsaPolicy(domain, List.of()),
+                    "local policy dane-only and no usable DANE for " + host + ": not used (" + notDane + ")");
+        }
         if (sts.isPresent()) {
             StsDecision.Apply policy = sts.get();
             ReportPolicy report = ReportPolicy.sts(
@@ -329,6 +350,7 @@ public final class PolicyEngine {
                         Optional.of(outcome),
                         report,
                         "local policy encrypt: TLS required, certificate not checked; " + outcome.reason());
+            case DANE_ONLY -> throw new IllegalStateException("dane-only hosts are planned before MTA-STS");
             case MAY ->
                 new MxPlan(
                         host,

@@ -86,9 +86,11 @@ public final class LocalPolicyFile {
                 case "may" -> LocalPolicy.Level.MAY;
                 case "encrypt" -> LocalPolicy.Level.ENCRYPT;
                 case "verify" -> LocalPolicy.Level.VERIFY;
+                case "dane-only" -> LocalPolicy.Level.DANE_ONLY;
                 default ->
                     throw new IllegalArgumentException(where + "unknown level '" + words[1]
-                            + "': use may, encrypt or verify (DANE and MTA-STS come from DNS, not from this file)");
+                            + "': use may, encrypt, verify or dane-only (DANE and MTA-STS come from DNS, not from this"
+                            + " file)");
             };
             List<String> names = new ArrayList<>();
             for (int w = 2; w < words.length; w++) {

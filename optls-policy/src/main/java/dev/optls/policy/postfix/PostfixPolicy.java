@@ -32,7 +32,7 @@ import java.util.Set;
  *       certificate's names (not the MX host names) and its {@code .example.com} accepts subdomains at any depth,
  *       where RFC 8461 §4.1's wildcard stands for exactly one label: slightly more permissive, as every MTA-STS
  *       plugin for Postfix is.
- *   <li>Local {@code encrypt}: {@code encrypt}. Local {@code verify}: {@code secure} with {@code match=} the
+ *   <li>Local {@code dane-only}: {@code dane-only}. Local {@code encrypt}: {@code encrypt}. Local {@code verify}: {@code secure} with {@code match=} the
  *       configured names, or Postfix's default ({@code nexthop:dot-nexthop}) without names: {@code secure} rather than
  *       {@code verify}, because {@code verify} would accept a certificate for whatever MX host an insecure DNS
  *       answer names.
@@ -132,6 +132,8 @@ public final class PostfixPolicy {
                             rule.matchNames().isEmpty()
                                     ? "secure"
                                     : "secure match=" + String.join(":", rule.matchNames()));
+                // Postfix's own level. (A dane-only plan with a usable host is DANE's, one without is TEMP above.)
+                case DANE_ONLY -> SocketmapReply.ok("dane-only");
                 case MAY -> noPolicy(options);
             };
         }

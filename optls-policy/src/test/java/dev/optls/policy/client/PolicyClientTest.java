@@ -6,12 +6,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.optls.policy.dane.FakeDns;
 import dev.optls.policy.dns.DnsAnswer;
 import dev.optls.policy.dns.DnssecStatus;
+import dev.optls.policy.dns.MxRecord;
 import dev.optls.policy.dns.RecordType;
 import dev.optls.policy.engine.DeliveryPlan;
+import dev.optls.policy.engine.LocalPolicies;
+import dev.optls.policy.engine.LocalPolicy;
 import dev.optls.policy.engine.MxPlan;
+import dev.optls.policy.engine.PolicyEngine;
 import dev.optls.policy.engine.PolicySource;
 import dev.optls.policy.engine.Requirement;
 import dev.optls.policy.rpt.PolicyReport;
+import dev.optls.policy.rpt.PolicyType;
 import dev.optls.policy.rpt.ReportPolicy;
 import dev.optls.policy.rpt.TlsRptCollector;
 import dev.optls.policy.rpt.TlsRptResult;
@@ -23,6 +28,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -120,6 +126,45 @@ class PolicyClientTest {
                             .isEqualTo("mx-not-in-sts-policy");
                     assertThat(r.failureDetails().get(0).failure().receivingMxHostname())
                             .isEqualTo("mx2.example.test");
+                }));
+    }
+
+    @Test
+    void aLocalDaneOnlyRuleSkipsHostsWithoutTlsaAndReportsDaneRequired() {
+        FakeDns dns = new FakeDns();
+        dns.answer(
+                        "example.test",
+                        RecordType.MX,
+                        new DnsAnswer.Records<>(
+                                "example.test",
+                                RecordType.MX,
+                                List.of(),
+                                DnssecStatus.SECURE,
+                                List.of(new MxRecord(10, "mx1.example.test"))))
+                .a("mx1.example.test", DnssecStatus.SECURE);
+        // Securely no TLSA records at _25._tcp.mx1.example.test (FakeDns answers NXDOMAIN, signed).
+        DeliveryPlan plan = PolicyEngine.builder(dns)
+                .localPolicies(LocalPolicies.of(Map.of("example.test", LocalPolicy.of(LocalPolicy.Level.DANE_ONLY))))
+                .build()
+                .planFor("example.test", NOW);
+        assertThat(plan.status()).isEqualTo(DeliveryPlan.Status.NO_USABLE_HOST);
+        assertThat(plan.hosts())
+                .singleElement()
+                .satisfies(h -> assertThat(h.reason()).contains("local policy dane-only"));
+
+        DeliveryAttempt attempt = client(dns).connect(plan);
+
+        assertThat(attempt).isInstanceOf(DeliveryAttempt.Deferred.class);
+        assertThat(attempt.attempts()).singleElement().satisfies(a -> {
+            assertThat(a.outcome()).isEqualTo(HostAttempt.Outcome.SKIPPED);
+            assertThat(a.reported()).contains(TlsRptResult.DANE_REQUIRED);
+        });
+        assertThat(recorded())
+                .get()
+                .satisfies(reports -> assertThat(reports).singleElement().satisfies(r -> {
+                    assertThat(r.policy().type()).isEqualTo(PolicyType.TLSA);
+                    assertThat(r.failedSessions()).isEqualTo(1);
+                    assertThat(r.failureDetails().get(0).failure().resultType()).isEqualTo(TlsRptResult.DANE_REQUIRED);
                 }));
     }
 

@@ -201,6 +201,34 @@ class PolicyEngineTest {
     }
 
     @Test
+    void aLocalDaneOnlyRuleUsesOnlyTheDaneHostsAndFetchesNoMtaStsPolicy() {
+        mx(DnssecStatus.SECURE, "10 mx1.example.test", "20 mx2.example.test")
+                .a("mx1.example.test", DnssecStatus.SECURE)
+                .a("mx2.example.test", DnssecStatus.SECURE)
+                .tlsa("_25._tcp.mx1.example.test", DnssecStatus.SECURE, EE);
+
+        DeliveryPlan plan = engine(
+                        ENFORCE, LocalPolicies.of(Map.of("example.test", LocalPolicy.of(LocalPolicy.Level.DANE_ONLY))))
+                .planFor("example.test", NOW);
+
+        assertThat(plan.source()).isEqualTo(PolicySource.DANE);
+        assertThat(plan.status()).isEqualTo(DeliveryPlan.Status.DELIVER);
+        assertThat(plan.hosts().get(0).requirement()).isEqualTo(Requirement.DANE);
+        // mx2 is listed in the MTA-STS policy, but the local rule requires DANE.
+        assertThat(plan.hosts().get(1).requirement()).isEqualTo(Requirement.SKIP);
+        assertThat(plan.hosts().get(1).reportPolicy().type()).isEqualTo(PolicyType.TLSA);
+        assertThat(fetches).hasValue(0);
+
+        dns.noData("_25._tcp.mx1.example.test", RecordType.TLSA);
+        DeliveryPlan none = engine(
+                        null, LocalPolicies.of(Map.of("example.test", LocalPolicy.of(LocalPolicy.Level.DANE_ONLY))))
+                .planFor("example.test", NOW);
+        assertThat(none.status()).isEqualTo(DeliveryPlan.Status.NO_USABLE_HOST);
+        assertThat(none.source()).isEqualTo(PolicySource.LOCAL);
+        assertThat(none.reason()).contains("local policy dane-only");
+    }
+
+    @Test
     void aBracketedNextHopGetsDaneFromTheTlsaRecordsOfItsOwnPort() {
         dns.a("relay.example.test", DnssecStatus.SECURE)
                 .tlsa("_587._tcp.relay.example.test", DnssecStatus.SECURE, EE)

@@ -25,6 +25,7 @@ class LocalPolicyFileTest {
 
                 .example.net     verify match=mx.example.net:.Example.net
                 bank.test\tmay
+                dane.test        DANE-only
                 """);
         LocalPolicies rules = LocalPolicyFile.read(file);
         assertThat(rules.forDomain("example.com")).hasValue(LocalPolicy.of(LocalPolicy.Level.ENCRYPT));
@@ -32,12 +33,13 @@ class LocalPolicyFileTest {
                 .hasValue(new LocalPolicy(LocalPolicy.Level.VERIFY, List.of("mx.example.net", ".example.net")));
         assertThat(rules.forDomain("example.net")).isEmpty();
         assertThat(rules.forDomain("bank.test")).hasValue(LocalPolicy.of(LocalPolicy.Level.MAY));
+        assertThat(rules.forDomain("dane.test")).hasValue(LocalPolicy.of(LocalPolicy.Level.DANE_ONLY));
     }
 
     @Test
     void mistakesNameTheLineAndWhatToWrite() {
         assertError("example.com\n", "f:1: a rule is 'domain level [match=…]'");
-        assertError("\n\nexample.com secure\n", "f:3: unknown level 'secure': use may, encrypt or verify");
+        assertError("\n\nexample.com secure\n", "f:3: unknown level 'secure': use may, encrypt, verify or dane-only");
         assertError("exa_mple..com encrypt\n", "f:1: 'exa_mple..com' is not a domain name");
         assertError("example.com encrypt match=a.example.com\n", "f:1: match= only goes with the level verify");
         assertError("example.com verify servername=x\n", "f:1: unknown attribute 'servername=x'");

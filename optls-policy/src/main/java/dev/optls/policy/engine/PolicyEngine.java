@@ -244,30 +244,16 @@ public final class PolicyEngine {
                     encrypt.reason());
         }
         if (outcome instanceof DaneOutcome.HostUnusable unusable) {
-            // RFC 7672 §2.1.2: the host is treated as unreachable; TLS-RPT counts it under a tlsa policy.
-            return new MxPlan(
-                    host,
-                    preference,
-                    Requirement.SKIP,
-                    host,
-                    List.of(),
-                    List.of(),
-                    Optional.of(outcome),
-                    tlsaPolicy(domain, List.of()),
-                    unusable.reason());
+            // RFC 7672 §2.1.2: the host is treated as unreachable.
+            return skippedUnderTlsa(domain, preference, outcome, unusable.reason());
         }
         String notDane = outcome.reason();
         if (rule.filter(r -> r.level() == LocalPolicy.Level.DANE_ONLY).isPresent()) {
             // RFC 8460 §4.3.2.1: DANE required by local agreement, no DNSSEC-validated TLSA records: not used.
-            return new MxPlan(
-                    host,
+            return skippedUnderTlsa(
+                    domain,
                     preference,
-                    Requirement.SKIP,
-                    host,
-                    List.of(),
-                    List.of(),
-                    Optional.of(outcome),
-                    tlsaPolicy(domain, List.of()),
+                    outcome,
                     "local policy dane-only and no usable DANE for " + host + ": not used (" + notDane + ")");
         }
         if (sts.isPresent()) {
@@ -320,6 +306,20 @@ public final class PolicyEngine {
                             + ", the certificate is checked for the report");
         }
         return localOrOpportunistic(host, preference, outcome, rule, ReportPolicy.noPolicyFound(domain));
+    }
+
+    /** A host that is not used, counted by TLS-RPT under a {@code tlsa} policy without records. */
+    private static MxPlan skippedUnderTlsa(String domain, int preference, DaneOutcome outcome, String reason) {
+        return new MxPlan(
+                outcome.host(),
+                preference,
+                Requirement.SKIP,
+                outcome.host(),
+                List.of(),
+                List.of(),
+                Optional.of(outcome),
+                tlsaPolicy(domain, List.of()),
+                reason);
     }
 
     private static MxPlan localOrOpportunistic(

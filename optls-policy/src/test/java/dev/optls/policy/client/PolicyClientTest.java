@@ -132,15 +132,7 @@ class PolicyClientTest {
     @Test
     void aLocalDaneOnlyRuleSkipsHostsWithoutTlsaAndReportsDaneRequired() {
         FakeDns dns = new FakeDns();
-        dns.answer(
-                        "example.test",
-                        RecordType.MX,
-                        new DnsAnswer.Records<>(
-                                "example.test",
-                                RecordType.MX,
-                                List.of(),
-                                DnssecStatus.SECURE,
-                                List.of(new MxRecord(10, "mx1.example.test"))))
+        dns.mx("example.test", DnssecStatus.SECURE, new MxRecord(10, "mx1.example.test"))
                 .a("mx1.example.test", DnssecStatus.SECURE);
         // Securely no TLSA records at _25._tcp.mx1.example.test (FakeDns answers NXDOMAIN, signed).
         DeliveryPlan plan = PolicyEngine.builder(dns)

@@ -25,6 +25,14 @@ public final class FakeDns implements DnsResolver {
     /** Every question asked, as {@code TYPE name}. */
     public final List<String> asked = new ArrayList<>();
 
+    /** MX records of {@code domain} with DNSSEC status {@code status}. */
+    public FakeDns mx(String domain, DnssecStatus status, MxRecord... records) {
+        return answer(
+                domain,
+                RecordType.MX,
+                new DnsAnswer.Records<>(domain, RecordType.MX, List.of(), status, List.of(records)));
+    }
+
     /** Secure or insecure address records for {@code host}, reached through {@code chain}. */
     public FakeDns a(String host, DnssecStatus status, String... chain) {
         try {

@@ -3,7 +3,6 @@ package dev.optls.policy.postfix;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.optls.policy.dane.FakeDns;
-import dev.optls.policy.dns.DnsAnswer;
 import dev.optls.policy.dns.DnssecStatus;
 import dev.optls.policy.dns.LookupFailure;
 import dev.optls.policy.dns.MxRecord;
@@ -98,15 +97,7 @@ class PolicyServiceTest {
 
     @Test
     void aDomainWithAPortGetsDaneFromTheTlsaRecordsOfItsMxHostsOnThatPort() {
-        dns.answer(
-                        "example.test",
-                        RecordType.MX,
-                        new DnsAnswer.Records<>(
-                                "example.test",
-                                RecordType.MX,
-                                List.of(),
-                                DnssecStatus.SECURE,
-                                List.of(new MxRecord(10, "mx.example.test"))))
+        dns.mx("example.test", DnssecStatus.SECURE, new MxRecord(10, "mx.example.test"))
                 .a("mx.example.test", DnssecStatus.SECURE)
                 .tlsa("_2525._tcp.mx.example.test", DnssecStatus.SECURE, "3 1 1 " + "ab".repeat(32));
         PolicyService service = service();

@@ -39,10 +39,7 @@ class PostfixPolicyTest {
         List<MxRecord> records = Arrays.stream(hosts)
                 .map(h -> new MxRecord(Integer.parseInt(h.split(" ")[0]), h.split(" ")[1]))
                 .toList();
-        dns.answer(
-                "example.test",
-                RecordType.MX,
-                new DnsAnswer.Records<>("example.test", RecordType.MX, List.of(), status, records));
+        dns.mx("example.test", status, records.toArray(new MxRecord[0]));
     }
 
     private PolicyEngine engine(String servedPolicy, LocalPolicies local) {

@@ -488,6 +488,41 @@ public final class Peers {
         LIVE.add(peer);
     }
 
+    /**
+     * {@code command} run in a private mount namespace where {@code resolvConf} is bind-mounted over /etc/resolv.conf
+     * (needs root): the peer and everything it starts resolve through the test's DNS, and the host's file is untouched.
+     */
+    public static List<String> withResolvConf(Path resolvConf, List<String> command) {
+        List<String> wrapped = new ArrayList<>(List.of(
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                "mount --bind \"$1\" /etc/resolv.conf && shift && exec \"$@\"",
+                "sh",
+                resolvConf.toString()));
+        wrapped.addAll(command);
+        return List.copyOf(wrapped);
+    }
+
+    /**
+     * Closes each of {@code peers} that is not null, in order, going on after a failure (printed): for a test's
+     * {@code @AfterAll}, where one peer that fails to stop must not leave the others running.
+     */
+    public static void closeAll(AutoCloseable... peers) {
+        for (AutoCloseable c : peers) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    System.err.println("cannot close " + c + ": " + e);
+                }
+            }
+        }
+    }
+
     /** Forgets a peer registered with {@link #closeAtExit(AutoCloseable)}, once it is closed. */
     static synchronized void closed(AutoCloseable peer) {
         LIVE.remove(peer);

@@ -275,17 +275,7 @@ public final class PostfixServer implements AutoCloseable {
         List<String> start = postfix("start");
         if (resolvConf != null) {
             // The master (and every daemon it starts) stays in the new mount namespace; the host's file is untouched.
-            start = List.of(
-                    "unshare",
-                    "--mount",
-                    "--propagation",
-                    "private",
-                    "sh",
-                    "-c",
-                    "mount --bind \"$1\" /etc/resolv.conf && exec postfix -c \"$2\" start",
-                    "sh",
-                    resolvConf.toString(),
-                    configDirectory.toString());
+            start = Peers.withResolvConf(resolvConf, start);
         }
         Peers.CommandResult result = Peers.run(COMMAND_TIMEOUT, null, start);
         if (!result.succeeded()) {

@@ -227,18 +227,9 @@ class MtaStsResolverComparisonIT {
                         + "default_zone:\n  strict_testing: false\n  timeout: 4\n");
         Path log = files.resolve("mta-sts-daemon.log");
         // Its DNS (c-ares) and getaddrinfo read /etc/resolv.conf: a private mount namespace gets the world's.
-        ProcessBuilder builder = new ProcessBuilder(
-                        "unshare",
-                        "--mount",
-                        "--propagation",
-                        "private",
-                        "sh",
-                        "-c",
-                        "mount --bind \"$1\" /etc/resolv.conf && exec \"$2\" /usr/bin/mta-sts-daemon -v debug -c \"$3\"",
-                        "sh",
-                        world.resolvConf().toString(),
-                        python.toString(),
-                        config.toString())
+        ProcessBuilder builder = new ProcessBuilder(Peers.withResolvConf(
+                        world.resolvConf(),
+                        List.of(python.toString(), "/usr/bin/mta-sts-daemon", "-v", "debug", "-c", config.toString())))
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         Map<String, String> env = builder.environment();
@@ -257,15 +248,7 @@ class MtaStsResolverComparisonIT {
         if (resolver != null) {
             PolicyServeProcess.stop(resolver);
         }
-        for (AutoCloseable c : new AutoCloseable[] {optls, world, files}) {
-            if (c != null) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    System.err.println("cannot close " + c + ": " + e);
-                }
-            }
-        }
+        Peers.closeAll(optls, world, files);
     }
 
     @Test

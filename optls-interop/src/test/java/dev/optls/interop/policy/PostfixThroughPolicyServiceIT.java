@@ -139,15 +139,7 @@ class PostfixThroughPolicyServiceIT {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {service, sender, withTls, withoutTls, world, files}) {
-            if (c != null) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    System.err.println("cannot close " + c + ": " + e);
-                }
-            }
-        }
+        Peers.closeAll(service, sender, withTls, withoutTls, world, files);
     }
 
     @Test

@@ -65,15 +65,7 @@ class OurClientAgainstPostgresIT {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {tlsOnly, noTls, certs}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                System.err.println("cannot close " + c + ": " + e);
-            }
-        }
+        Peers.closeAll(tlsOnly, noTls, certs);
     }
 
     private static StartTlsClient client(SecurityLevel level) {

@@ -33,7 +33,7 @@ import java.util.random.RandomGenerator;
  *   <li>the domain's {@code _smtp._tls} record is looked up ({@link TlsRptRecord#discover}); without a usable record
  *       nothing is sent ({@link ReportOutcome.NotWanted}, counted);
  *   <li>the report is built once ({@link TlsRptReport#forDay}, {@link TlsRptJson}, gzip and the §5.1 file name), so
- *       every attempt sends the same {@code report-id};
+ *       every attempt sends the same {@code report-id} (kept in the {@link Builder#store store} too);
  *   <li>it is POSTed to the record's {@code https:} URIs in record order ({@link HttpsReportSender}), then, if none
  *       accepted, one message ({@link TlsRptMail#build}) goes to all {@code mailto:} URIs through the {@link
  *       MailReportDelivery}; the first acceptance ends it (RFC 8460 §3);
@@ -48,8 +48,11 @@ import java.util.random.RandomGenerator;
  * makes at most {@link Builder#maxPerRun} (100) attempts; the rest follow after a pause. Every outcome goes to the
  * {@link ReportListener} ({@link ReportListener#logging() logged} by default) and into {@link #counts()}.
  *
- * <p>Not done here: the DKIM signature RFC 8460 §5.3 requires on report mail (the {@link MailReportDelivery}'s job),
- * and persistence: reports waiting are lost on restart, as is the collector's content.
+ * <p>With a {@link Builder#store store}, nothing is lost on restart: {@link #start} reads back the collector's counts
+ * and the waiting reports, every run (and at least every {@link Builder#store save interval}, 5 min) saves what
+ * changed, and {@link #close} saves once more. Without one, both live in memory only.
+ *
+ * <p>Not done here: the DKIM signature RFC 8460 §5.3 requires on report mail (the {@link MailReportDelivery}'s job).
  */
 public final class ReportSchedule implements AutoCloseable {
 
@@ -74,6 +77,9 @@ public final class ReportSchedule implements AutoCloseable {
     /** The most report attempts (each a TXT lookup and a few POSTs or one message) in one run. */
     public static final int DEFAULT_MAX_PER_RUN = 100;
 
+    /** The longest time between two saves into the {@link Builder#store store}. */
+    public static final Duration DEFAULT_SAVE_EVERY = Duration.ofMinutes(5);
+
     /** The pause between runs when more attempts are due than one run may make. */
     public static final Duration DEFAULT_CONTINUE_AFTER = Duration.ofMinutes(1);
 
@@ -97,8 +103,11 @@ public final class ReportSchedule implements AutoCloseable {
     private final int maxPerRun;
     private final Duration continueAfter;
     private final ReportListener listener;
+    private final TlsRptStore store;
+    private final Duration saveEvery;
 
-    // Touched by runs only; runs follow one another (each schedules the next).
+    // Touched by runs (and by close, after the last run); runs follow one another (each schedules the next) and hold
+    // the schedule's lock.
     private final PriorityQueue<Pending> queue =
             new PriorityQueue<>(Comparator.comparing((Pending p) -> p.retryAt).thenComparingLong(p -> p.order));
     private long order;
@@ -116,17 +125,25 @@ public final class ReportSchedule implements AutoCloseable {
         final String domain;
         final List<PolicyReport> policies;
         final long order;
+        String reportId;
         Instant retryAt;
         Instant firstAttempt;
         int attempts;
         Built built;
 
-        Pending(LocalDate day, String domain, List<PolicyReport> policies, Instant retryAt, long order) {
-            this.day = day;
-            this.domain = domain;
-            this.policies = policies;
-            this.retryAt = retryAt;
+        Pending(TlsRptStore.Waiting w, long order) {
+            this.day = w.day();
+            this.domain = w.policyDomain();
+            this.policies = w.policies();
+            this.reportId = w.reportId();
+            this.retryAt = w.retryAt();
+            this.firstAttempt = w.firstAttempt();
+            this.attempts = w.attempts();
             this.order = order;
+        }
+
+        TlsRptStore.Waiting waiting() {
+            return new TlsRptStore.Waiting(day, domain, policies, reportId, retryAt, firstAttempt, attempts);
         }
     }
 
@@ -164,6 +181,8 @@ public final class ReportSchedule implements AutoCloseable {
         this.maxPerRun = b.maxPerRun;
         this.continueAfter = b.continueAfter;
         this.listener = b.listener;
+        this.store = b.store;
+        this.saveEvery = b.saveEvery;
         this.rounds = new Rounds(
                 "tls-rpt report schedule",
                 b.clock,
@@ -197,15 +216,60 @@ public final class ReportSchedule implements AutoCloseable {
      */
     public Instant start() {
         return rounds.start(now -> {
-            nextDrain = drainAfter(now);
-            return nextDrain;
+            synchronized (this) {
+                nextDrain = restore(now) ? now : drainAfter(now);
+                queued.set(queue.size());
+                return store != null && nextDrain.isAfter(now.plus(saveEvery)) ? now.plus(saveEvery) : nextDrain;
+            }
         });
     }
 
-    /** Cancels the next run (a run in progress finishes); shuts down the executor if the schedule created it. */
+    /**
+     * Reads the store back (if there is one): the counts into the collector, the waiting reports into the queue.
+     *
+     * @return whether counts of days already over were read (they are drained at once)
+     */
+    private boolean restore(Instant now) {
+        if (store == null) {
+            return false;
+        }
+        TlsRptStore.Contents contents = store.load();
+        contents.collecting().forEach((day, domains) -> domains.values().forEach(p -> collector.restore(day, p)));
+        contents.waiting().forEach(w -> enqueue(w, now));
+        if (!contents.unreadable().isEmpty()) {
+            TlsRptStoreException e = new TlsRptStoreException(
+                    "TLS-RPT store " + store.file() + ": "
+                            + contents.unreadable().size()
+                            + " row(s) could not be read back and were left out: "
+                            + String.join("; ", contents.unreadable()),
+                    null);
+            Rounds.tell(ReportSchedule.class, () -> listener.failed(e, now));
+        }
+        LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
+        return contents.collecting().keySet().stream().anyMatch(day -> day.isBefore(today));
+    }
+
+    /**
+     * Cancels the next run (a run in progress finishes) and shuts down the executor if the schedule created it;
+     * with a {@link Builder#store store}, saves into it a last time.
+     *
+     * @throws TlsRptStoreException if that save fails
+     */
     @Override
     public void close() {
         rounds.close();
+        if (store != null) {
+            synchronized (this) {
+                save(null);
+            }
+        }
+    }
+
+    private void save(LocalDate finishedBefore) {
+        store.save(
+                collector.takeChanged(),
+                finishedBefore,
+                queue.stream().map(Pending::waiting).toList());
     }
 
     /** What the schedule did so far. */
@@ -227,22 +291,28 @@ public final class ReportSchedule implements AutoCloseable {
         return midnight.plusMillis(delay);
     }
 
-    private Instant round(Instant now) {
+    private synchronized Instant round(Instant now) {
+        LocalDate drained = null;
         try {
-            return runOnce(now);
+            if (!now.isBefore(nextDrain)) {
+                // RFC 8460 §4.1: one report per policy domain and UTC day, sent once the day is over.
+                drained = LocalDate.ofInstant(now, ZoneOffset.UTC);
+                Map<LocalDate, Map<String, List<PolicyReport>>> days = collector.drainBefore(drained);
+                days.forEach((day, domains) -> domains.forEach((domain, policies) ->
+                        enqueue(new TlsRptStore.Waiting(day, domain, policies, null, now, null, 0), now)));
+                nextDrain = drainAfter(now);
+            }
+            Instant next = attempts(now);
+            return store != null && next.isAfter(now.plus(saveEvery)) ? now.plus(saveEvery) : next;
         } finally {
             queued.set(queue.size());
+            if (store != null) {
+                save(drained);
+            }
         }
     }
 
-    private Instant runOnce(Instant now) {
-        if (!now.isBefore(nextDrain)) {
-            // RFC 8460 §4.1: one report per policy domain and UTC day, sent once the day is over.
-            Map<LocalDate, Map<String, List<PolicyReport>>> days =
-                    collector.drainBefore(LocalDate.ofInstant(now, ZoneOffset.UTC));
-            days.forEach((day, domains) -> domains.forEach((domain, policies) -> enqueue(day, domain, policies, now)));
-            nextDrain = drainAfter(now);
-        }
+    private Instant attempts(Instant now) {
         int attempts = 0;
         while (!queue.isEmpty() && !queue.peek().retryAt.isAfter(now) && attempts < maxPerRun) {
             Pending p = queue.poll();
@@ -267,20 +337,23 @@ public final class ReportSchedule implements AutoCloseable {
         return next;
     }
 
-    private void enqueue(LocalDate day, String domain, List<PolicyReport> policies, Instant now) {
-        if (tooOld(day, now)) {
+    /** Queues a report (a day's, or one read back from the store) unless its day is too long past or the queue full. */
+    private void enqueue(TlsRptStore.Waiting w, Instant now) {
+        if (tooOld(w.day(), now)) {
             dropped.incrementAndGet();
             outcome(new ReportOutcome.Dropped(
-                    domain, day, "the day ended more than " + maxAge + " ago (the schedule was not running)"));
+                    w.policyDomain(),
+                    w.day(),
+                    "the day ended more than " + maxAge + " ago (the schedule was not running)"));
             return;
         }
         if (queue.size() >= maxQueued) {
             dropped.incrementAndGet();
             outcome(new ReportOutcome.Dropped(
-                    domain, day, maxQueued + " reports are already waiting (the queue is full)"));
+                    w.policyDomain(), w.day(), maxQueued + " reports are already waiting (the queue is full)"));
             return;
         }
-        queue.add(new Pending(day, domain, policies, now, order++));
+        queue.add(new Pending(w, order++));
     }
 
     private boolean tooOld(LocalDate day, Instant now) {
@@ -306,8 +379,13 @@ public final class ReportSchedule implements AutoCloseable {
             return;
         }
         if (p.built == null) {
-            TlsRptReport report =
-                    TlsRptReport.forDay(organizationName, contactInfo, reportIds.get(), p.day, p.policies);
+            TlsRptReport report = TlsRptReport.forDay(
+                    organizationName,
+                    contactInfo,
+                    p.reportId != null ? p.reportId : reportIds.get(),
+                    p.day,
+                    p.policies);
+            p.reportId = report.reportId();
             p.built = new Built(
                     report,
                     TlsRptFiles.gzip(TlsRptJson.toBytes(report)),
@@ -374,7 +452,7 @@ public final class ReportSchedule implements AutoCloseable {
 
     private void delivered(Pending p, List<ReportDelivery> deliveries) {
         delivered.incrementAndGet();
-        outcome(new ReportOutcome.Delivered(p.domain, p.day, p.built.report().reportId(), p.attempts, deliveries));
+        outcome(new ReportOutcome.Delivered(p.domain, p.day, p.reportId, p.attempts, deliveries));
     }
 
     private void failed(Pending p, Instant now, String reason, List<ReportDelivery> deliveries, boolean retryable) {
@@ -456,6 +534,8 @@ public final class ReportSchedule implements AutoCloseable {
         private int maxPerRun = DEFAULT_MAX_PER_RUN;
         private Duration continueAfter = DEFAULT_CONTINUE_AFTER;
         private ReportListener listener = ReportListener.logging();
+        private TlsRptStore store;
+        private Duration saveEvery = DEFAULT_SAVE_EVERY;
 
         private Builder(
                 TlsRptCollector collector,
@@ -558,6 +638,16 @@ public final class ReportSchedule implements AutoCloseable {
             }
             this.maxPerRun = maxPerRun;
             this.continueAfter = positive(continueAfter, "continueAfter");
+            return this;
+        }
+
+        /**
+         * Keeps the collector's counts and the waiting reports in {@code store} (default: none, both in memory only),
+         * saved after every run and at least every {@code saveEvery} (default 5 min); the schedule does not close it.
+         */
+        public Builder store(TlsRptStore store, Duration saveEvery) {
+            this.store = Objects.requireNonNull(store, "store");
+            this.saveEvery = positive(saveEvery, "saveEvery");
             return this;
         }
 

@@ -4,11 +4,13 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -39,8 +41,12 @@ public final class TlsRptCollector {
     private final Object lock = new Object();
     private final TreeMap<LocalDate, Map<String, Map<ReportPolicy, Counts>>> days = new TreeMap<>();
     private int domainDays;
+    // Domain-days recorded into since the last takeChanged: what a TlsRptStore has to write again.
+    private final Set<DayDomain> changed = new HashSet<>();
     private long droppedDetails;
     private long droppedSessions;
+
+    private record DayDomain(LocalDate day, String domain) {}
 
     private static final class Counts {
         long successes;
@@ -67,7 +73,7 @@ public final class TlsRptCollector {
     public void recordSuccess(ReportPolicy policy, Instant when) {
         Objects.requireNonNull(policy, "policy");
         synchronized (lock) {
-            Counts c = counts(policy, when);
+            Counts c = counts(policy, day(when), true);
             if (c != null) {
                 c.successes++;
             }
@@ -79,20 +85,64 @@ public final class TlsRptCollector {
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(failure, "failure");
         synchronized (lock) {
-            Counts c = counts(policy, when);
+            Counts c = counts(policy, day(when), true);
             if (c == null) {
                 return;
             }
             c.failures++;
-            Long n = c.details.get(failure);
-            if (n != null) {
-                c.details.put(failure, n + 1);
-            } else if (c.details.size() < maxFailureDetails) {
-                c.details.put(failure, 1L);
-            } else {
-                droppedDetails++;
+            addDetail(c, failure, 1);
+        }
+    }
+
+    private void addDetail(Counts c, SessionFailure failure, long sessions) {
+        Long n = c.details.get(failure);
+        if (n != null) {
+            c.details.put(failure, n + sessions);
+        } else if (c.details.size() < maxFailureDetails) {
+            c.details.put(failure, sessions);
+        } else {
+            droppedDetails += sessions;
+        }
+    }
+
+    /**
+     * Adds counts read back from a {@link TlsRptStore} (what an earlier process recorded for {@code day}), within
+     * the same limits as sessions recorded now.
+     */
+    public void restore(LocalDate day, List<PolicyReport> reports) {
+        Objects.requireNonNull(day, "day");
+        synchronized (lock) {
+            for (PolicyReport r : reports) {
+                Counts c = counts(r.policy(), day, false);
+                if (c == null) {
+                    continue;
+                }
+                c.successes += r.successfulSessions();
+                c.failures += r.failedSessions();
+                for (FailureDetail d : r.failureDetails()) {
+                    addDetail(c, d.failure(), d.failedSessionCount());
+                }
             }
         }
+    }
+
+    /**
+     * The current counts of every domain and day recorded into since the last call (days drained since are left
+     * out), for a {@link TlsRptStore} to save; the next call returns only what changes after this one.
+     */
+    public Map<LocalDate, Map<String, List<PolicyReport>>> takeChanged() {
+        Map<LocalDate, Map<String, List<PolicyReport>>> out = new TreeMap<>();
+        synchronized (lock) {
+            for (DayDomain k : changed) {
+                Map<String, Map<ReportPolicy, Counts>> domains = days.get(k.day());
+                Map<ReportPolicy, Counts> policies = domains == null ? null : domains.get(k.domain());
+                if (policies != null) {
+                    out.computeIfAbsent(k.day(), d -> new TreeMap<>()).put(k.domain(), toReports(policies));
+                }
+            }
+            changed.clear();
+        }
+        return out;
     }
 
     /** The policies recorded so far for {@code policyDomain} on {@code day}, in first-seen order; empty if none. */
@@ -141,8 +191,11 @@ public final class TlsRptCollector {
         }
     }
 
-    private Counts counts(ReportPolicy policy, Instant when) {
-        LocalDate day = LocalDate.ofInstant(Objects.requireNonNull(when, "when"), ZoneOffset.UTC);
+    private static LocalDate day(Instant when) {
+        return LocalDate.ofInstant(Objects.requireNonNull(when, "when"), ZoneOffset.UTC);
+    }
+
+    private Counts counts(ReportPolicy policy, LocalDate day, boolean change) {
         Map<String, Map<ReportPolicy, Counts>> domains = days.get(day);
         Map<ReportPolicy, Counts> policies = domains == null ? null : domains.get(policy.policyDomain());
         if (policies == null) {
@@ -162,6 +215,9 @@ public final class TlsRptCollector {
             }
             c = new Counts();
             policies.put(policy, c);
+        }
+        if (change) {
+            changed.add(new DayDomain(day, policy.policyDomain()));
         }
         return c;
     }

@@ -6,6 +6,7 @@
  * delivery by HTTPS POST ({@link dev.optls.policy.rpt.HttpsReportSender}), the mail message ({@link
  * dev.optls.policy.rpt.TlsRptMail}), its DKIM-signed delivery through an SMTP relay ({@link
  * dev.optls.policy.rpt.MailReportSender}) and the daily schedule that sends the reports, with retries ({@link
- * dev.optls.policy.rpt.ReportSchedule}; mail through a {@link dev.optls.policy.rpt.MailReportDelivery}).
+ * dev.optls.policy.rpt.ReportSchedule}; mail through a {@link dev.optls.policy.rpt.MailReportDelivery}), which keeps
+ * its counts and waiting reports across restarts in a {@link dev.optls.policy.rpt.TlsRptStore} (SQLite).
  */
 package dev.optls.policy.rpt;

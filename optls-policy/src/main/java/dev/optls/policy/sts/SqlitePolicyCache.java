@@ -1,10 +1,9 @@
 package dev.optls.policy.sts;
 
 import dev.optls.policy.dns.DnsNames;
-import java.nio.file.Files;
+import dev.optls.policy.internal.SqliteFiles;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -12,16 +11,14 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
-import java.util.Properties;
 
 /**
  * A persistent {@link PolicyCache} in an embedded SQLite file (the default store: it survives a restart, RFC 8461
  * §5.1 wants policies cached across deliveries). The schema is created when the file is new and carries a version
  * ({@code PRAGMA user_version} = {@value #SCHEMA_VERSION}); the journal is in WAL mode so that readers do not wait
- * for the writer. One connection, used by one thread at a time; several caches (or processes) may open the same
- * file and wait up to {@value #BUSY_TIMEOUT_MILLIS} ms for one another's writes.
+ * for the writer ({@link SqliteFiles}). One connection, used by one thread at a time; several caches (or processes)
+ * may open the same file.
  *
  * <p>Close it when done ({@link AutoCloseable}).
  */
@@ -30,15 +27,18 @@ public final class SqlitePolicyCache implements PolicyCache, AutoCloseable {
     /** The schema version this class reads and writes. */
     public static final int SCHEMA_VERSION = 1;
 
-    private static final int BUSY_TIMEOUT_MILLIS = 5_000;
+    private static final List<String> SCHEMA = List.of(
+            "CREATE TABLE sts_policy ("
+                    + " policy_domain TEXT PRIMARY KEY NOT NULL,"
+                    + " id TEXT NOT NULL,"
+                    + " policy TEXT NOT NULL,"
+                    + " fetched_at TEXT NOT NULL,"
+                    + " expires_at TEXT NOT NULL,"
+                    + " expires_epoch_second INTEGER NOT NULL)",
+            "CREATE INDEX sts_policy_expiry ON sts_policy (expires_epoch_second)");
 
-    private static final String CREATE_TABLE = "CREATE TABLE sts_policy ("
-            + " policy_domain TEXT PRIMARY KEY NOT NULL,"
-            + " id TEXT NOT NULL,"
-            + " policy TEXT NOT NULL,"
-            + " fetched_at TEXT NOT NULL,"
-            + " expires_at TEXT NOT NULL,"
-            + " expires_epoch_second INTEGER NOT NULL)";
+    private static final SqliteFiles.Store STORE = new SqliteFiles.Store(
+            "MTA-STS cache", "sts_policy", "the cache is rebuilt by fetching", PolicyCacheException::new);
 
     private final Path file;
     private final Connection connection;
@@ -56,85 +56,8 @@ public final class SqlitePolicyCache implements PolicyCache, AutoCloseable {
      *     {@value #SCHEMA_VERSION}, or cannot be opened or created
      */
     public static SqlitePolicyCache open(Path file) {
-        Objects.requireNonNull(file, "file");
-        Path absolute = file.toAbsolutePath();
-        Path parent = absolute.getParent();
-        if (parent != null && !Files.isDirectory(parent)) {
-            throw new PolicyCacheException("MTA-STS cache " + absolute + ": the directory " + parent
-                    + " does not exist; create it or choose another path");
-        }
-        Properties properties = new Properties();
-        properties.setProperty("busy_timeout", Integer.toString(BUSY_TIMEOUT_MILLIS));
-        Connection connection;
-        try {
-            connection = DriverManager.getConnection("jdbc:sqlite:" + absolute, properties);
-        } catch (SQLException e) {
-            throw new PolicyCacheException(
-                    "MTA-STS cache " + absolute + ": cannot open it (" + e.getMessage() + ")", e);
-        }
-        try {
-            prepare(absolute, connection);
-        } catch (SQLException | RuntimeException e) {
-            closeQuietly(connection, e);
-            if (e instanceof PolicyCacheException known) {
-                throw known;
-            }
-            throw new PolicyCacheException(
-                    "MTA-STS cache " + absolute + ": not a usable SQLite database (" + e.getMessage()
-                            + "); delete the file (the cache is rebuilt by fetching) or choose another path",
-                    e);
-        }
-        return new SqlitePolicyCache(absolute, connection);
-    }
-
-    private static void prepare(Path file, Connection connection) throws SQLException {
-        try (Statement statement = connection.createStatement()) {
-            // Reading the version first: a file that is not a database fails here ("file is not a database").
-            int version = userVersion(statement);
-            if (version == 0) {
-                connection.setAutoCommit(false);
-                try {
-                    if (hasTables(statement)) {
-                        throw new PolicyCacheException("MTA-STS cache " + file
-                                + ": the database has tables but no optls schema version; it is not an optls"
-                                + " MTA-STS cache: choose another path or delete the file");
-                    }
-                    statement.execute(CREATE_TABLE);
-                    statement.execute("CREATE INDEX sts_policy_expiry ON sts_policy (expires_epoch_second)");
-                    statement.execute("PRAGMA user_version = " + SCHEMA_VERSION);
-                    connection.commit();
-                } catch (SQLException | RuntimeException e) {
-                    connection.rollback();
-                    throw e;
-                } finally {
-                    connection.setAutoCommit(true);
-                }
-            } else if (version != SCHEMA_VERSION) {
-                throw new PolicyCacheException("MTA-STS cache " + file + ": schema version " + version
-                        + ", this optls reads version " + SCHEMA_VERSION
-                        + "; delete the file (the cache is rebuilt by fetching) or use the optls that wrote it");
-            }
-            try (ResultSet mode = statement.executeQuery("PRAGMA journal_mode = WAL")) {
-                String journal = mode.next() ? mode.getString(1) : "?";
-                if (!"wal".equalsIgnoreCase(journal)) {
-                    throw new PolicyCacheException("MTA-STS cache " + file + ": cannot switch to WAL mode (got "
-                            + journal + "); is the file on a file system that supports shared memory?");
-                }
-            }
-            statement.execute("PRAGMA synchronous = NORMAL");
-        }
-    }
-
-    private static int userVersion(Statement statement) throws SQLException {
-        try (ResultSet rs = statement.executeQuery("PRAGMA user_version")) {
-            return rs.next() ? rs.getInt(1) : 0;
-        }
-    }
-
-    private static boolean hasTables(Statement statement) throws SQLException {
-        try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM sqlite_master")) {
-            return rs.next() && rs.getInt(1) > 0;
-        }
+        Connection connection = SqliteFiles.open(file, STORE, SCHEMA_VERSION, SCHEMA);
+        return new SqlitePolicyCache(file.toAbsolutePath(), connection);
     }
 
     /** The database file. */
@@ -273,13 +196,5 @@ public final class SqlitePolicyCache implements PolicyCache, AutoCloseable {
 
     private PolicyCacheException failure(String what, SQLException e) {
         return new PolicyCacheException(where() + ": " + what + " failed (" + e.getMessage() + ")", e);
-    }
-
-    private static void closeQuietly(Connection connection, Exception cause) {
-        try {
-            connection.close();
-        } catch (SQLException e) {
-            cause.addSuppressed(e);
-        }
     }
 }

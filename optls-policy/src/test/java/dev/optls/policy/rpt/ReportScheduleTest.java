@@ -23,6 +23,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -40,6 +41,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link ReportSchedule} (RFC 8460 §4.1, §5) on a manual executor and a clock the test moves (no test sleeps): real
@@ -58,6 +60,9 @@ class ReportScheduleTest {
     private static final LocalDate DAY = LocalDate.of(2026, 3, 1);
     private static final Instant MIDNIGHT = Instant.parse("2026-03-02T00:00:00Z");
     private static final Duration H = Duration.ofHours(1);
+
+    @TempDir
+    Path dir;
 
     private final MutableClock clock = new MutableClock(T0);
     private final ManualScheduler executor = new ManualScheduler(clock);
@@ -157,6 +162,10 @@ class ReportScheduleTest {
     }
 
     private ReportSchedule.Builder schedule() {
+        return schedule(collector);
+    }
+
+    private ReportSchedule.Builder schedule(TlsRptCollector collector) {
         return ReportSchedule.builder(
                         collector,
                         dns,
@@ -333,6 +342,71 @@ class ReportScheduleTest {
             assertThat(g.reason()).contains("no retry left within PT24H");
         });
         assertThat(s.counts()).isEqualTo(new ReportSchedule.Counts(0, 0, 1, 0, 0));
+    }
+
+    @Test
+    void withAStoreARestartLosesNeitherTheDaysCountsNorAWaitingReport() {
+        dns.records("_smtp._tls.mail.test", "v=TLSRPTv1; rua=mailto:tlsrpt@mail.test");
+        Path file = dir.resolve("tlsrpt.db");
+        try (TlsRptStore store = TlsRptStore.open(file)) {
+            // The first process: sessions during the day, then it stops (close saves).
+            ReportSchedule first = schedule()
+                    .maxDelay(Duration.ZERO)
+                    .store(store, Duration.ofMinutes(5))
+                    .build();
+            assertThat(first.start()).isEqualTo(T0.plus(Duration.ofMinutes(5))); // the first save is due first
+            sessions("mail.test", T0, 5, 1);
+            executor.runNext(); // a save round: nothing to send yet
+            assertThat(mails).isEmpty();
+            sessions("mail.test", T0.plus(Duration.ofMinutes(6)), 2, 0);
+            first.close();
+        }
+
+        // The second process, with a collector of its own, starts after midnight: it sends the day's report, with
+        // the sessions of both saves, and its first attempt fails.
+        clock.set(MIDNIGHT.plus(Duration.ofMinutes(30)));
+        mailAnswer = uri -> new ReportDelivery.Failed(uri, "451 try again later");
+        TlsRptCollector second = new TlsRptCollector();
+        try (TlsRptStore store = TlsRptStore.open(file)) {
+            ReportSchedule s =
+                    schedule(second).store(store, Duration.ofMinutes(5)).build();
+            assertThat(s.start()).isEqualTo(clock.instant()); // days already over are drained at once
+            executor.runNext();
+            assertThat(mails).singleElement().satisfies(m -> {
+                TlsRptReport report = attachedReport(m.message());
+                assertThat(report.reportId()).isEqualTo("report-1");
+                assertThat(report.policies().get(0).successfulSessions()).isEqualTo(7);
+                assertThat(report.policies().get(0).failedSessions()).isEqualTo(1);
+            });
+            assertThat(s.counts().queued()).isEqualTo(1);
+            s.close();
+        }
+
+        // The third: the waiting report is tried again when due, with the same report id, as attempt 2.
+        mailAnswer = uri -> new ReportDelivery.Accepted(uri, 250);
+        outcomes.clear();
+        try (TlsRptStore store = TlsRptStore.open(file)) {
+            ReportSchedule s = schedule(new TlsRptCollector())
+                    .store(store, Duration.ofMinutes(5))
+                    .build();
+            s.start();
+            assertThat(s.counts().queued()).isEqualTo(1);
+            while (outcomes.isEmpty()) {
+                executor.runNext();
+            }
+            assertThat(clock.instant()).isEqualTo(MIDNIGHT.plus(Duration.ofMinutes(90)));
+            assertThat(outcomes)
+                    .singleElement()
+                    .isEqualTo(new ReportOutcome.Delivered(
+                            "mail.test",
+                            DAY,
+                            "report-1",
+                            2,
+                            List.of(new ReportDelivery.Accepted(URI.create("mailto:tlsrpt@mail.test"), 250))));
+            s.close();
+            assertThat(store.load().waiting()).isEmpty();
+            assertThat(store.load().collecting()).isEmpty();
+        }
     }
 
     @Test

@@ -6,8 +6,11 @@
 # taskset; the load generator (optls bench, BoringSSL client engines) and the backend run on CPU 1.
 # Figures: full TLS 1.3 sessions (one full handshake each) per server CPU-second, STARTTLS session latency
 # at 8 concurrent sessions, bulk MB per server CPU-second, RSS growth per idle upgraded connection; every
-# figure also as the ratio gateway/stunnel from the same run. Server CPU time is utime+stime of the server
-# process from /proc/PID/stat, before and after each phase. Only 127.0.0.1 is used.
+# figure also as the ratio gateway/stunnel from the same run. A third server, scripts/bench/BareResponder.java
+# (Netty and BoringSSL set up as in the gateway, answering the same SMTP dialogue itself, no backend), is
+# measured in the same rounds for sessions and bulk: the ceiling of what Netty and BoringSSL allow here, so that
+# gateway/bare shows what the gateway's backend connection, relay and checks cost on top. Server CPU time is
+# utime+stime of the server process from /proc/PID/stat, before and after each phase. Only 127.0.0.1 is used.
 #
 # usage: scripts/bench-gateway-vs-stunnel.sh [--duration SECONDS] [--rounds N] [--idle N] [--bulk SIZE] [--out DIR]
 #   --duration  seconds of each sessions phase (default 15; the latency phases take half of it)
@@ -23,7 +26,7 @@
 #               picks, so that both servers do the same handshake; "default" offers BoringSSL's list, where the
 #               gateway picks the hybrid X25519MLKEM768, which stunnel cannot)
 #   --out       keep the raw reports and logs there (default: a temporary directory, printed at the end)
-# The default run takes about 6 minutes. It is never run by the test suite.
+# The default run takes about 9 minutes. It is never run by the test suite.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -85,7 +88,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-backend_port=$(free_port); gateway_port=$(free_port); stunnel_port=$(free_port)
+backend_port=$(free_port); gateway_port=$(free_port); stunnel_port=$(free_port); bare_port=$(free_port)
 
 taskset -c 1 python3 "$here/scripts/bench/smtp-backend.py" "$backend_port" >"$work/backend.log" 2>&1 &
 pids+=($!)
@@ -137,7 +140,13 @@ wait_port() {
   echo "nothing listens on 127.0.0.1:$1; see $work/*.log" >&2
   exit 1
 }
-wait_port "$backend_port"; wait_port "$gateway_port"; wait_port "$stunnel_port"
+# shellcheck disable=SC2086
+taskset -c 0 java $gateway_opts -cp "$jar" "$here/scripts/bench/BareResponder.java" "$bare_port" "$work/cert.pem" \
+  "$work/key.pem" >"$work/bare.log" 2>&1 &
+bare_pid=$!
+pids+=($bare_pid)
+
+wait_port "$backend_port"; wait_port "$gateway_port"; wait_port "$stunnel_port"; wait_port "$bare_port"
 
 ticks=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime, in clock ticks, all threads
@@ -210,12 +219,15 @@ idle_memory() {   # name pid port: RSS before, then N upgraded connections held 
 # the summary gives the median of the per-round ratios (each from two phases a few seconds apart).
 warm gateway "$gateway_port" "$warmup"
 warm stunnel "$stunnel_port" 5
+warm bare "$bare_port" "$warmup"
 for r in $(seq 1 "$rounds"); do
-  echo "== round $r of $rounds: sessions and bulk, gateway then stunnel" >&2
+  echo "== round $r of $rounds: sessions and bulk, gateway, stunnel, bare responder" >&2
   sessions_round gateway "$gateway_pid" "$gateway_port" "$r"
   sessions_round stunnel "$stunnel_pid" "$stunnel_port" "$r"
+  sessions_round bare "$bare_pid" "$bare_port" "$r"
   bulk_round gateway "$gateway_pid" "$gateway_port" "$r"
   bulk_round stunnel "$stunnel_pid" "$stunnel_port" "$r"
+  bulk_round bare "$bare_pid" "$bare_port" "$r"
 done
 echo "== latency and idle memory" >&2
 latency gateway "$gateway_port"
@@ -262,16 +274,21 @@ for name in ("gateway", "stunnel"):
         "KiB per idle conn": (r1 - r0) / held if held else float("nan"),
     }
 g, t = rows["gateway"], rows["stunnel"]
-print(f"{'round':6} {'gw hs/CPU-s':>12} {'st hs/CPU-s':>12} {'ratio':>6} {'gw MB/CPU-s':>12} {'st MB/CPU-s':>12} {'ratio':>6}"
-      f" {'gw JIT s':>9} {'steal s':>8}")
-ratios_hs, ratios_bulk = [], []
-for r, (a, b) in enumerate(zip(rounds_of["gateway"], rounds_of["stunnel"]), 1):
-    rh = a["handshakes per CPU-s"] / b["handshakes per CPU-s"]
-    rb = a["bulk MB per CPU-s"] / b["bulk MB per CPU-s"]
-    ratios_hs.append(rh); ratios_bulk.append(rb)
-    print(f"{r:<6} {a['handshakes per CPU-s']:12.1f} {b['handshakes per CPU-s']:12.1f} {rh:6.2f}"
-          f" {a['bulk MB per CPU-s']:12.1f} {b['bulk MB per CPU-s']:12.1f} {rb:6.2f}"
-          f" {a['JIT CPU s'] + a['bulk JIT CPU s']:9.2f} {a['steal s'] + b['steal s'] + a['bulk steal s'] + b['bulk steal s']:8.2f}")
+rounds_of["bare"] = per_round("bare")
+print("hs: full-handshake sessions per server CPU-s; MB: bulk MB per server CPU-s; gw/st, gw/bare, bare/st: ratios")
+print(f"{'round':6} {'gw hs':>7} {'st hs':>7} {'bare hs':>7} {'gw/st':>6} {'gw/bare':>7} {'bare/st':>7}"
+      f" {'gw MB':>7} {'st MB':>7} {'bare MB':>7} {'gw/st':>6} {'gw/bare':>7} {'bare/st':>7} {'gw JIT s':>8} {'steal s':>7}")
+ratios_hs, ratios_bulk, bare_hs, bare_bulk = [], [], [], []
+for r, (a, b, c) in enumerate(zip(rounds_of["gateway"], rounds_of["stunnel"], rounds_of["bare"]), 1):
+    ah, bh, ch = (x["handshakes per CPU-s"] for x in (a, b, c))
+    am, bm, cm = (x["bulk MB per CPU-s"] for x in (a, b, c))
+    ratios_hs.append(ah / bh); ratios_bulk.append(am / bm); bare_hs.append(ch / bh); bare_bulk.append(cm / bm)
+    steal = sum(x["steal s"] + x["bulk steal s"] for x in (a, b, c))
+    print(f"{r:<6} {ah:7.0f} {bh:7.0f} {ch:7.0f} {ah / bh:6.2f} {ah / ch:7.2f} {ch / bh:7.2f}"
+          f" {am:7.0f} {bm:7.0f} {cm:7.0f} {am / bm:6.2f} {am / cm:7.2f} {cm / bm:7.2f}"
+          f" {a['JIT CPU s'] + a['bulk JIT CPU s']:8.2f} {steal:7.2f}")
+print(f"bare responder/stunnel, median of rounds: handshakes {statistics.median(bare_hs):.2f},"
+      f" bulk {statistics.median(bare_bulk):.2f}")
 print()
 print(f"{'figure':32} {'gateway':>12} {'stunnel':>12} {'gateway/stunnel':>16}")
 for k in g:
@@ -280,7 +297,8 @@ for k in g:
     if k == "bulk MB per CPU-s (median)": ratio = statistics.median(ratios_bulk)
     print(f"{k:32} {g[k]:12.2f} {t[k]:12.2f} {ratio:16.2f}")
 print("(the two median rows: the ratio is the median of the per-round ratios)")
-json.dump({"rows": rows, "rounds": rounds_of, "handshake ratios": ratios_hs, "bulk ratios": ratios_bulk},
+json.dump({"rows": rows, "rounds": rounds_of, "handshake ratios": ratios_hs, "bulk ratios": ratios_bulk,
+           "bare/stunnel handshake ratios": bare_hs, "bare/stunnel bulk ratios": bare_bulk},
           open(f"{work}/summary.json", "w"), indent=1)
 PY
 echo "raw reports, logs and summary.json: $work" >&2

@@ -7,12 +7,13 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 
 /**
- * A private vsftpd 3 on 127.0.0.1 and a free high port, with its own config, anonymous read-only root,
- * secure_chroot_dir and log in a temporary directory, run in the foreground ({@code background=NO}) and
+ * A private vsftpd 3 on 127.0.0.1 and a free high port, with its own config, anonymous root (read-only but for
+ * {@code /incoming}, where anonymous uploads go), secure_chroot_dir and log in a temporary directory, run in the foreground ({@code background=NO}) and
  * killed (with its per-connection children) on {@link #close()}.
  *
  * <p>With TLS: {@code ssl_enable=YES}, anonymous logins and data forced over TLS ({@code
@@ -45,12 +46,15 @@ public final class VsftpdServer implements AutoCloseable {
             Path pub = Files.createDirectories(root.resolve("pub"));
             Files.write(pub.resolve("hello.txt"), HELLO);
             Files.write(pub.resolve("big.bin"), BIG);
+            // vsftpd refuses a writable anon_root; uploads go to a subdirectory the anonymous user ("ftp") can write.
+            Files.setPosixFilePermissions(
+                    Files.createDirectories(root.resolve("incoming")), PosixFilePermissions.fromString("rwxrwxrwx"));
             Path empty = dir.mkdir("empty");
             StringBuilder conf = new StringBuilder()
                     .append("listen=YES\nlisten_ipv6=NO\nbackground=NO\n")
                     .append("listen_address=" + Peers.LOOPBACK + "\nlisten_port=" + port + "\n")
                     .append("anonymous_enable=YES\nno_anon_password=YES\nanon_root=" + root + "\n")
-                    .append("local_enable=NO\nwrite_enable=NO\n")
+                    .append("local_enable=NO\nwrite_enable=YES\nanon_upload_enable=YES\nanon_umask=022\n")
                     .append("pasv_enable=YES\npasv_address=" + Peers.LOOPBACK + "\n")
                     .append("seccomp_sandbox=NO\nsecure_chroot_dir=" + empty + "\n")
                     .append("vsftpd_log_file=" + d.resolve("vsftpd.log") + "\nxferlog_enable=YES\n")
@@ -105,6 +109,15 @@ public final class VsftpdServer implements AutoCloseable {
     /** The control port on 127.0.0.1. */
     public int port() {
         return port;
+    }
+
+    /** The content of {@code /incoming/NAME}, uploaded by a client. */
+    public byte[] uploaded(String name) {
+        try {
+            return Files.readAllBytes(dir.resolve("root").resolve("incoming").resolve(name));
+        } catch (IOException e) {
+            throw new UncheckedIOException("nothing was uploaded as /incoming/" + name, e);
+        }
     }
 
     /** The server's protocol log (commands, replies, {@code SSL ... reused} lines). */

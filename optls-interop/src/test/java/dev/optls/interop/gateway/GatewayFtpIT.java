@@ -17,6 +17,7 @@ import java.net.SocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
@@ -168,6 +169,40 @@ class GatewayFtpIT {
                 .doesNotContain("\"PBSZ")
                 .doesNotContain("\"PROT");
         assertThat(ftpRefusalsSince(before)).as(why).isEmpty();
+    }
+
+    @Test
+    void lftpUploadsThroughAnAuthTlsRouteAndCurlThroughTheImplicitOne() throws Exception {
+        int before = ftpRefusals().size();
+        byte[] upload = Arrays.copyOf(VsftpdServer.BIG, VsftpdServer.BIG.length - 1000);
+        Path local = Files.write(dir.resolve("upload.bin"), upload);
+        Peers.CommandResult r = Peers.run(
+                Duration.ofSeconds(60),
+                "lftp",
+                "-c",
+                String.join(
+                        "; ",
+                        "set ssl:ca-file " + ca,
+                        "set ftp:ssl-force true",
+                        "set ftp:ssl-protect-data true",
+                        "set net:max-retries 1",
+                        "set net:timeout 10",
+                        "open -u anonymous,x -p " + ftpPort + " " + Peers.LOOPBACK,
+                        "put " + local + " -o /incoming/lftp.bin"));
+        String why = why("lftp put", r);
+        assertThat(r.exitCode()).as(why).isZero();
+        assertThat(vsftpd.uploaded("lftp.bin")).as(why).isEqualTo(upload);
+
+        Peers.CommandResult c =
+                curl("ftps://" + Peers.LOOPBACK + ":" + ftpsPort + "/incoming/curl.bin", "-T", local.toString());
+        String whyCurl = why("curl -T (implicit)", c);
+        assertThat(c.exitCode()).as(whyCurl).isZero();
+        assertThat(vsftpd.uploaded("curl.bin")).as(whyCurl).isEqualTo(upload);
+        assertThat(vsftpd.log())
+                .as(whyCurl)
+                .containsPattern("\"STOR [^\"]*lftp.bin\"")
+                .containsPattern("\"STOR [^\"]*curl.bin\"");
+        assertThat(ftpRefusalsSince(before)).as(whyCurl).isEmpty();
     }
 
     @Test

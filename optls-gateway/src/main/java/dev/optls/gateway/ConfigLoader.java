@@ -425,43 +425,41 @@ public final class ConfigLoader {
     }
 
     private void supported(String name, Protocol protocol, ListenTls listenTls, ConnectTls connectTls) {
-        if (listenTls == ListenTls.NONE && connectTls == ConnectTls.NONE) {
-            problem(
-                    where(name, "connect-tls"),
-                    "the route adds no TLS (listen-tls and connect-tls are both \"none\")",
-                    "set connect-tls = \"starttls\" or \"implicit\" to originate TLS towards the upstream, or "
-                            + "listen-tls = \"starttls\" or \"implicit\" to terminate TLS from clients");
-            return;
-        }
-        if (listenTls != ListenTls.NONE && !Relaying.supports(protocol)) {
-            problem(
-                    where(name, "protocol"),
-                    protocol.scheme() + " cannot be terminated by the gateway yet (" + Relaying.whyNot(protocol) + ")",
-                    "route it with stunnel-style plain TLS forwarding instead, or leave the route out");
-        } else if (connectTls != ConnectTls.NONE
-                && !Relaying.whyNotOriginate(protocol).isEmpty()) {
-            problem(
-                    where(name, "connect-tls"),
-                    "the gateway cannot originate TLS for " + protocol.scheme() + " ("
-                            + Relaying.whyNotOriginate(protocol) + ")",
-                    "use connect-tls = \"none\" with a plaintext backend, or leave the route out");
-        }
-        if (listenTls == ListenTls.IMPLICIT && protocol.implicitScheme().isEmpty()) {
-            problem(
-                    where(name, "listen-tls"),
-                    protocol.scheme() + " has no implicit-TLS form",
-                    protocol == Protocol.SMTP
-                            ? "implicit TLS for mail is submissions (RFC 8314): use protocol = \"submission\""
-                            : "use listen-tls = \"starttls\"");
-        }
-        if (connectTls == ConnectTls.IMPLICIT && protocol.implicitScheme().isEmpty()) {
-            problem(
-                    where(name, "connect-tls"),
-                    protocol.scheme() + " has no implicit-TLS form",
-                    protocol == Protocol.SMTP
-                            ? "implicit TLS for mail is submissions (RFC 8314): use protocol = \"submission\", "
-                                    + "or connect-tls = \"starttls\""
-                            : "use connect-tls = \"starttls\"");
+        for (Route.Unsupported u : Route.unsupported(protocol, listenTls, connectTls)) {
+            String reason = u.reason(protocol);
+            switch (u) {
+                case NO_TLS ->
+                    problem(
+                            where(name, "connect-tls"),
+                            reason,
+                            "set connect-tls = \"starttls\" or \"implicit\" to originate TLS towards the upstream, or "
+                                    + "listen-tls = \"starttls\" or \"implicit\" to terminate TLS from clients");
+                case TERMINATION ->
+                    problem(
+                            where(name, "protocol"),
+                            reason,
+                            "route it with stunnel-style plain TLS forwarding instead, or leave the route out");
+                case ORIGINATION ->
+                    problem(
+                            where(name, "connect-tls"),
+                            reason,
+                            "use connect-tls = \"none\" with a plaintext backend, or leave the route out");
+                case IMPLICIT_LISTEN ->
+                    problem(
+                            where(name, "listen-tls"),
+                            reason,
+                            protocol == Protocol.SMTP
+                                    ? "implicit TLS for mail is submissions (RFC 8314): use protocol = \"submission\""
+                                    : "use listen-tls = \"starttls\"");
+                case IMPLICIT_CONNECT ->
+                    problem(
+                            where(name, "connect-tls"),
+                            reason,
+                            protocol == Protocol.SMTP
+                                    ? "implicit TLS for mail is submissions (RFC 8314): use protocol = \"submission\", "
+                                            + "or connect-tls = \"starttls\""
+                                    : "use connect-tls = \"starttls\"");
+            }
         }
     }
 

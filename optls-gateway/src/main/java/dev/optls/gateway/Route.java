@@ -6,6 +6,8 @@ import dev.optls.netty.CertificateSelector;
 import dev.optls.netty.ServerEngines;
 import dev.optls.tls.ClientTls;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -53,12 +55,62 @@ public record Route(
         Objects.requireNonNull(replyTimeout, "replyTimeout");
         Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
         Objects.requireNonNull(upstream, "upstream");
-        if (listenTls == ListenTls.NONE && upstream.mode() == ConnectTls.NONE) {
-            throw new IllegalArgumentException("route " + name + " adds no TLS");
+        List<Unsupported> unsupported = unsupported(protocol, listenTls, upstream.mode());
+        if (!unsupported.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "route " + name + ": " + unsupported.get(0).reason(protocol));
         }
         if ((tls == null) != (certificates == null) || certificates != null && certificates.fallback() != tls) {
             throw new IllegalArgumentException("the default certificate of route " + name + " must be tls");
         }
+    }
+
+    /** A way of listening and connecting the gateway cannot run for a protocol. */
+    enum Unsupported {
+        /** Neither side has TLS. */
+        NO_TLS,
+        /** The gateway cannot terminate the protocol's TLS from clients. */
+        TERMINATION,
+        /** The gateway cannot originate the protocol's TLS towards the upstream. */
+        ORIGINATION,
+        /** Implicit TLS from clients, for a protocol without an implicit-TLS form. */
+        IMPLICIT_LISTEN,
+        /** Implicit TLS towards the upstream, for a protocol without an implicit-TLS form. */
+        IMPLICIT_CONNECT;
+
+        /** Why, for {@code protocol}. */
+        String reason(Protocol protocol) {
+            return switch (this) {
+                case NO_TLS -> "the route adds no TLS (listen-tls and connect-tls are both \"none\")";
+                case TERMINATION ->
+                    protocol.scheme() + " cannot be terminated by the gateway yet (" + Relaying.whyNot(protocol) + ")";
+                case ORIGINATION ->
+                    "the gateway cannot originate TLS for " + protocol.scheme() + " ("
+                            + Relaying.whyNotOriginate(protocol) + ")";
+                case IMPLICIT_LISTEN, IMPLICIT_CONNECT -> protocol.scheme() + " has no implicit-TLS form";
+            };
+        }
+    }
+
+    /** What the gateway cannot run of a route with these sides for {@code protocol}; empty when it can. */
+    static List<Unsupported> unsupported(Protocol protocol, ListenTls listenTls, ConnectTls connectTls) {
+        if (listenTls == ListenTls.NONE && connectTls == ConnectTls.NONE) {
+            return List.of(Unsupported.NO_TLS);
+        }
+        List<Unsupported> out = new ArrayList<>();
+        if (listenTls != ListenTls.NONE && !Relaying.supports(protocol)) {
+            out.add(Unsupported.TERMINATION);
+        } else if (connectTls != ConnectTls.NONE
+                && !Relaying.whyNotOriginate(protocol).isEmpty()) {
+            out.add(Unsupported.ORIGINATION);
+        }
+        if (listenTls == ListenTls.IMPLICIT && protocol.implicitScheme().isEmpty()) {
+            out.add(Unsupported.IMPLICIT_LISTEN);
+        }
+        if (connectTls == ConnectTls.IMPLICIT && protocol.implicitScheme().isEmpty()) {
+            out.add(Unsupported.IMPLICIT_CONNECT);
+        }
+        return out;
     }
 
     /** A route with one certificate for every client. */

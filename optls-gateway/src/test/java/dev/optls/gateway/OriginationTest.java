@@ -1,6 +1,7 @@
 package dev.optls.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.optls.core.Command;
 import dev.optls.core.Failure;
@@ -237,6 +238,41 @@ class OriginationTest {
     }
 
     @Test
+    void aRouteTheGatewayCannotRunIsRefusedWhenBuiltInCodeToo() {
+        // The config loader refuses these with a fix; a Route built by a library user must not slip through.
+        Route.HostPort here = new Route.HostPort("127.0.0.1", 0);
+        Duration t = Duration.ofSeconds(5);
+        assertThatThrownBy(() -> new Route(
+                        "ftp-out",
+                        Protocol.FTP,
+                        here,
+                        Route.ListenTls.NONE,
+                        here,
+                        null,
+                        "gw.example.test",
+                        t,
+                        t,
+                        Route.Upstream.tls(Route.ConnectTls.STARTTLS, clientTls(Protocol.FTP, SecurityLevel.VERIFY))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("route ftp-out: the gateway cannot originate TLS for ftp (");
+        assertThatThrownBy(() -> new Route(
+                        "smtp-implicit",
+                        Protocol.SMTP,
+                        here,
+                        Route.ListenTls.NONE,
+                        here,
+                        null,
+                        "gw.example.test",
+                        t,
+                        t,
+                        Route.Upstream.tls(Route.ConnectTls.IMPLICIT, clientTls(Protocol.SMTP, SecurityLevel.VERIFY))))
+                .hasMessage("route smtp-implicit: smtp has no implicit-TLS form");
+        assertThatThrownBy(() -> new Route(
+                        "plain", Protocol.IMAP, here, Route.ListenTls.NONE, here, null, "gw.example.test", t, t))
+                .hasMessageContaining("the route adds no TLS");
+    }
+
+    @Test
     void wrongCertificateAtVerifyClosesTheClient() throws Exception {
         AdapterContract.Server upstream = upstream(Protocol.IMAP, Optional.of(otherName), false);
         int port = start(
@@ -374,9 +410,10 @@ class OriginationTest {
     /** Translation from STARTTLS: the client's TLS is up, the upstream's fails; 421 comes over the client's TLS. */
     @Test
     void startTlsClientOfAnUpstreamWithoutTlsGetsA421OverTls() throws Exception {
-        AdapterContract.Server upstream = upstream(Protocol.SMTP, Optional.empty(), false);
+        // Submission: SMTP has no implicit-TLS form (a Route refuses it), submissions does (RFC 8314).
+        AdapterContract.Server upstream = upstream(Protocol.SUBMISSION, Optional.empty(), false);
         int port = start(
-                Protocol.SMTP,
+                Protocol.SUBMISSION,
                 Route.ListenTls.STARTTLS,
                 Route.ConnectTls.IMPLICIT,
                 SecurityLevel.VERIFY,

@@ -313,7 +313,7 @@ public final class Gateway implements AutoCloseable {
             ch.close();
             return;
         }
-        Session session = new Session(route, remote, events, metrics, acceptedAt);
+        Session session = new Session(route, ch, remote, events, metrics, acceptedAt);
         ch.attr(SESSION).set(session);
         ch.closeFuture().addListener(f -> {
             limits.release(remote.getAddress());

@@ -6,7 +6,10 @@ import dev.optls.core.FailureKind;
 import dev.optls.core.Phase;
 import dev.optls.gateway.internal.Metrics;
 import dev.optls.gateway.internal.Traffic;
+import dev.optls.netty.ServerEngines;
 import dev.optls.tls.TlsSessionInfo;
+import io.netty.channel.Channel;
+import io.netty.handler.ssl.SslHandler;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Optional;
@@ -24,13 +27,21 @@ final class Session implements Gateway.Events {
     private final Metrics.RouteMetrics metrics;
     private final long acceptedAt;
     private final Traffic traffic;
+    private final Channel channel;
     // Written and read on the connection's event loop; volatile for the drain thread's view (and SpotBugs).
     private volatile boolean tlsUp;
     private volatile boolean reported;
     private volatile boolean cut;
 
-    Session(Route route, SocketAddress client, Gateway.Events events, Metrics.RouteMetrics metrics, long acceptedAt) {
+    Session(
+            Route route,
+            Channel channel,
+            SocketAddress client,
+            Gateway.Events events,
+            Metrics.RouteMetrics metrics,
+            long acceptedAt) {
         this.route = route;
+        this.channel = channel;
         this.client = client;
         this.events = events;
         this.metrics = metrics;
@@ -47,7 +58,9 @@ final class Session implements Gateway.Events {
     public void relaying(Route r, SocketAddress c, TlsSessionInfo tls) {
         tlsUp = true;
         reported = true;
-        metrics.upgraded(System.nanoTime() - acceptedAt);
+        SslHandler ssl = channel.pipeline().get(SslHandler.class);
+        metrics.upgraded(
+                System.nanoTime() - acceptedAt, ssl == null ? Optional.empty() : ServerEngines.resumed(ssl.engine()));
         events.relaying(r, client, tls);
     }
 

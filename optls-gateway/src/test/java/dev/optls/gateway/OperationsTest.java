@@ -419,6 +419,7 @@ class OperationsTest {
                 .containsEntry("optls_gateway_connections_accepted_total{route=r}", 2.0)
                 .containsEntry("optls_gateway_connections_open{route=r}", 0.0)
                 .containsEntry("optls_gateway_upgrades_total{route=r}", 1.0)
+                .containsEntry("optls_gateway_tls_resumed_total{route=r}", 0.0)
                 .containsEntry("optls_gateway_sessions_closed_total{route=r}", 1.0)
                 .containsEntry("optls_gateway_connections_refused_total{reason=handshake-not-tls,route=r}", 1.0)
                 .containsEntry("optls_gateway_handshake_failures_total{reason=handshake-not-tls,route=r}", 1.0)

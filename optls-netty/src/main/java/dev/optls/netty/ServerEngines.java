@@ -8,9 +8,11 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.OpenSslSessionContext;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.internal.tcnative.SSL;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -113,6 +115,19 @@ public final class ServerEngines {
     /** Engines from {@code provider} for the credential, ALPN id and profile of {@code tls}. */
     public static ServerEngines of(ServerTls tls, Provider provider) {
         return create(tls.chain(), tls.privateKey(), tls.alpn(), tls.profile(), provider);
+    }
+
+    /**
+     * Whether {@code engine}'s completed handshake resumed an earlier session (a TLS 1.3 ticket, RFC 8446 §2.2, or
+     * a TLS 1.2 ticket or session id) rather than making a new one; empty where it cannot be told: the JDK engine
+     * does not say, and a BoringSSL engine already freed.
+     */
+    public static Optional<Boolean> resumed(SSLEngine engine) {
+        if (engine instanceof ReferenceCountedOpenSslEngine openSsl) {
+            long ssl = openSsl.sslPointer();
+            return ssl == 0 ? Optional.empty() : Optional.of(SSL.isSessionReused(ssl));
+        }
+        return Optional.empty();
     }
 
     /** The provider in use ({@code JDK} or {@code BORINGSSL}, never {@code AUTO}). */

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
@@ -58,6 +59,13 @@ public final class Metrics {
                 "counter",
                 "TLS sessions established with clients (STARTTLS upgrades and implicit-TLS handshakes).");
         all.forEach(r -> sample(out, "optls_gateway_upgrades_total", r.labels(), r.upgrades.sum()));
+        family(
+                out,
+                "optls_gateway_tls_resumed_total",
+                "counter",
+                "Of those, sessions that resumed an earlier one (a session ticket, perhaps another instance's sharing"
+                        + " the ticket keys) instead of a full handshake; counted with the BoringSSL engine only.");
+        all.forEach(r -> sample(out, "optls_gateway_tls_resumed_total", r.labels(), r.resumed.sum()));
         family(
                 out,
                 "optls_gateway_handshake_failures_total",
@@ -139,6 +147,7 @@ public final class Metrics {
         private final IntSupplier open;
         private final LongAdder accepted = new LongAdder();
         private final LongAdder upgrades = new LongAdder();
+        private final LongAdder resumed = new LongAdder();
         private final LongAdder closed = new LongAdder();
         private final LongAdder bytesFromClient = new LongAdder();
         private final LongAdder bytesToClient = new LongAdder();
@@ -177,10 +186,16 @@ public final class Metrics {
             handshakeFailures.computeIfAbsent(reason, k -> new LongAdder()).increment();
         }
 
-        /** A client's TLS is up, {@code nanos} after accept. */
-        public void upgraded(long nanos) {
+        /**
+         * A client's TLS is up, {@code nanos} after accept; {@code resumed} says whether its handshake resumed an
+         * earlier session (empty where the engine cannot tell).
+         */
+        public void upgraded(long nanos, Optional<Boolean> resumed) {
             upgrades.increment();
             tlsLatency.observe(nanos);
+            if (resumed.orElse(false)) {
+                this.resumed.increment();
+            }
         }
 
         /** Relaying began, {@code nanos} after accept. */

@@ -289,16 +289,21 @@ class GatewayProxyAndTicketsIT {
         int first = Peers.freePort();
         int second = Peers.freePort();
         int stranger = Peers.freePort();
-        gateway(imapsRoute("first", first, "engine = \"boringssl\"\nticket-keys = \"" + shared + "\""));
-        gateway(imapsRoute("second", second, "engine = \"boringssl\"") + "\n[gateway]\nticket-keys = \"" + shared
-                + "\"\n");
-        gateway(imapsRoute("stranger", stranger, "engine = \"boringssl\"\nticket-keys = \"" + other + "\""));
+        Gateway one = gateway(imapsRoute("first", first, "engine = \"boringssl\"\nticket-keys = \"" + shared + "\""));
+        Gateway two = gateway(imapsRoute("second", second, "engine = \"boringssl\"") + "\n[gateway]\nticket-keys = \""
+                + shared + "\"\n");
+        Gateway three =
+                gateway(imapsRoute("stranger", stranger, "engine = \"boringssl\"\nticket-keys = \"" + other + "\""));
         Path session = dir.resolve("session.pem");
 
         assertThat(sClient(first, session, false)).startsWith("New, TLSv1.3");
         assertThat(session).isNotEmptyFile();
         assertThat(sClient(second, session, true)).as("same key file").startsWith("Reused, TLSv1.3");
         assertThat(sClient(stranger, session, true)).as("another key file").startsWith("New, TLSv1.3");
+        // What an operator sees: the resumption counted by the instance that resumed, and only there.
+        assertThat(one.metricsText()).contains("optls_gateway_tls_resumed_total{route=\"first\"} 0\n");
+        assertThat(two.metricsText()).contains("optls_gateway_tls_resumed_total{route=\"second\"} 1\n");
+        assertThat(three.metricsText()).contains("optls_gateway_tls_resumed_total{route=\"stranger\"} 0\n");
     }
 
     private static byte[] pki48(int seed) {

@@ -135,21 +135,7 @@ class GatewayFtpIT {
     void lftpListsAndGetsThroughAnAuthTlsRoute() throws Exception {
         int before = ftpRefusals().size();
         Path big = dir.resolve("lftp-big.bin");
-        Peers.CommandResult r = Peers.run(
-                Duration.ofSeconds(60),
-                "lftp",
-                "-c",
-                String.join(
-                        "; ",
-                        "set ssl:ca-file " + ca,
-                        "set ftp:ssl-force true",
-                        "set ftp:ssl-protect-data true",
-                        "set net:max-retries 1",
-                        "set net:timeout 10",
-                        "open -u anonymous,x -p " + ftpPort + " " + Peers.LOOPBACK,
-                        "cls -1 /pub",
-                        "cat /pub/hello.txt",
-                        "get /pub/big.bin -o " + big));
+        Peers.CommandResult r = lftp(ftpPort, "cls -1 /pub", "cat /pub/hello.txt", "get /pub/big.bin -o " + big);
         String why = why("lftp", r);
         assertThat(r.exitCode()).as(why).isZero();
         // No "Fatal error": every data connection ended with close_notify, the control connection too.
@@ -176,19 +162,7 @@ class GatewayFtpIT {
         int before = ftpRefusals().size();
         byte[] upload = Arrays.copyOf(VsftpdServer.BIG, VsftpdServer.BIG.length - 1000);
         Path local = Files.write(dir.resolve("upload.bin"), upload);
-        Peers.CommandResult r = Peers.run(
-                Duration.ofSeconds(60),
-                "lftp",
-                "-c",
-                String.join(
-                        "; ",
-                        "set ssl:ca-file " + ca,
-                        "set ftp:ssl-force true",
-                        "set ftp:ssl-protect-data true",
-                        "set net:max-retries 1",
-                        "set net:timeout 10",
-                        "open -u anonymous,x -p " + ftpPort + " " + Peers.LOOPBACK,
-                        "put " + local + " -o /incoming/lftp.bin"));
+        Peers.CommandResult r = lftp(ftpPort, "put " + local + " -o /incoming/lftp.bin");
         String why = why("lftp put", r);
         assertThat(r.exitCode()).as(why).isZero();
         assertThat(vsftpd.uploaded("lftp.bin")).as(why).isEqualTo(upload);
@@ -248,20 +222,7 @@ class GatewayFtpIT {
     @Test
     void lftpAndCurlResumeWithTheJdkEngine() throws Exception {
         int before = ftpRefusals().size();
-        Peers.CommandResult lftp = Peers.run(
-                Duration.ofSeconds(60),
-                "lftp",
-                "-c",
-                String.join(
-                        "; ",
-                        "set ssl:ca-file " + ca,
-                        "set ftp:ssl-force true",
-                        "set ftp:ssl-protect-data true",
-                        "set net:max-retries 1",
-                        "set net:timeout 10",
-                        "open -u anonymous,x -p " + jdkPort + " " + Peers.LOOPBACK,
-                        "cls -1 /pub",
-                        "cat /pub/hello.txt"));
+        Peers.CommandResult lftp = lftp(jdkPort, "cls -1 /pub", "cat /pub/hello.txt");
         String why = why("lftp (JDK engine)", lftp);
         assertThat(lftp.exitCode()).as(why).isZero();
         assertThat(lftp.output()).as(why).contains("big.bin").contains("hello from vsftpd");
@@ -328,6 +289,19 @@ class GatewayFtpIT {
         assertThat(ftpRefusalsSince(before))
                 .as(why)
                 .anySatisfy(e -> assertThat(e).contains(Reasons.FTP_PROT_CLEAR));
+    }
+
+    /** lftp with TLS forced on control and data, logged in anonymously on {@code port}, running {@code commands}. */
+    private static Peers.CommandResult lftp(int port, String... commands) {
+        List<String> script = new java.util.ArrayList<>(List.of(
+                "set ssl:ca-file " + ca,
+                "set ftp:ssl-force true",
+                "set ftp:ssl-protect-data true",
+                "set net:max-retries 1",
+                "set net:timeout 10",
+                "open -u anonymous,x -p " + port + " " + Peers.LOOPBACK));
+        script.addAll(List.of(commands));
+        return Peers.run(Duration.ofSeconds(60), "lftp", "-c", String.join("; ", script));
     }
 
     private static Peers.CommandResult curl(String url, String... more) {

@@ -59,13 +59,59 @@ public final class SqliteFiles {
     }
 
     /**
+     * An open file of a store: its connection, used by one thread at a time (callers hold the {@code Db}'s monitor),
+     * and the store's messages about it.
+     */
+    public static final class Db implements AutoCloseable {
+        private final Path file;
+        private final Store store;
+        private final Connection connection;
+
+        private Db(Path file, Store store, Connection connection) {
+            this.file = file;
+            this.store = store;
+            this.connection = connection;
+        }
+
+        /** The database file (absolute). */
+        public Path file() {
+            return file;
+        }
+
+        /** The connection. */
+        public Connection connection() {
+            return connection;
+        }
+
+        /** "{@code <store name> <file>}", how messages name the file. */
+        public String where() {
+            return store.name() + " " + file;
+        }
+
+        /** The store's exception for {@code what} (e.g. {@code reading}) failing with {@code e}. */
+        public RuntimeException failure(String what, SQLException e) {
+            return store.failure().apply(where() + ": " + what + " failed (" + e.getMessage() + ")", e);
+        }
+
+        /** Closes the connection. */
+        @Override
+        public synchronized void close() {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                throw failure("closing", e);
+            }
+        }
+    }
+
+    /**
      * Opens (creating if needed) {@code file} with {@code schema} at {@code version}.
      *
      * @param schema the statements that create the tables and indexes of a new file, in order
      * @throws RuntimeException the store's {@link Store#failure} if the directory is missing, the file is not a
      *     SQLite database, has another schema version or foreign tables, or cannot be opened or created
      */
-    public static Connection open(Path file, Store store, int version, List<String> schema) {
+    public static Db open(Path file, Store store, int version, List<String> schema) {
         Objects.requireNonNull(file, "file");
         Path absolute = file.toAbsolutePath();
         String where = store.name() + " " + absolute;
@@ -86,7 +132,7 @@ public final class SqliteFiles {
         }
         try {
             prepare(where, store, connection, version, schema);
-            return connection;
+            return new Db(absolute, store, connection);
         } catch (SQLException | RuntimeException e) {
             try {
                 connection.close();

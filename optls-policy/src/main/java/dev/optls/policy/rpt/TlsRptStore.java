@@ -3,7 +3,6 @@ package dev.optls.policy.rpt;
 import dev.optls.policy.internal.SqliteFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -58,13 +57,10 @@ public final class TlsRptStore implements AutoCloseable {
     private static final SqliteFiles.Store STORE = new SqliteFiles.Store(
             "TLS-RPT store", "collecting", "the counts and reports it holds are lost", TlsRptStoreException::new);
 
-    private final Path file;
-    private final Connection connection;
-    private final Object lock = new Object();
+    private final SqliteFiles.Db db;
 
-    private TlsRptStore(Path file, Connection connection) {
-        this.file = file;
-        this.connection = connection;
+    private TlsRptStore(SqliteFiles.Db db) {
+        this.db = db;
     }
 
     /**
@@ -125,13 +121,12 @@ public final class TlsRptStore implements AutoCloseable {
      *     #SCHEMA_VERSION}, or cannot be opened or created
      */
     public static TlsRptStore open(Path file) {
-        Connection connection = SqliteFiles.open(file, STORE, SCHEMA_VERSION, SCHEMA);
-        return new TlsRptStore(file.toAbsolutePath(), connection);
+        return new TlsRptStore(SqliteFiles.open(file, STORE, SCHEMA_VERSION, SCHEMA));
     }
 
     /** The database file. */
     public Path file() {
-        return file;
+        return db.file();
     }
 
     /** Reads everything stored. */
@@ -139,8 +134,8 @@ public final class TlsRptStore implements AutoCloseable {
         Map<LocalDate, Map<String, List<PolicyReport>>> collecting = new TreeMap<>();
         List<Waiting> waiting = new ArrayList<>();
         List<String> unreadable = new ArrayList<>();
-        synchronized (lock) {
-            try (Statement statement = connection.createStatement()) {
+        synchronized (db) {
+            try (Statement statement = db.connection().createStatement()) {
                 try (ResultSet rs = statement.executeQuery(
                         "SELECT day, policy_domain, counts FROM collecting ORDER BY day, policy_domain")) {
                     while (rs.next()) {
@@ -175,7 +170,7 @@ public final class TlsRptStore implements AutoCloseable {
                     }
                 }
             } catch (SQLException e) {
-                throw failure("reading", e);
+                throw db.failure("reading", e);
             }
         }
         return new Contents(collecting, waiting, unreadable);
@@ -190,11 +185,11 @@ public final class TlsRptStore implements AutoCloseable {
      */
     public void save(
             Map<LocalDate, Map<String, List<PolicyReport>>> changed, LocalDate finishedBefore, List<Waiting> waiting) {
-        synchronized (lock) {
+        synchronized (db) {
             try {
-                SqliteFiles.inTransaction(connection, () -> saveIn(changed, finishedBefore, waiting));
+                SqliteFiles.inTransaction(db.connection(), () -> saveIn(changed, finishedBefore, waiting));
             } catch (SQLException e) {
-                throw failure("saving", e);
+                throw db.failure("saving", e);
             }
         }
     }
@@ -202,8 +197,8 @@ public final class TlsRptStore implements AutoCloseable {
     private void saveIn(
             Map<LocalDate, Map<String, List<PolicyReport>>> changed, LocalDate finishedBefore, List<Waiting> waiting)
             throws SQLException {
-        try (PreparedStatement upsert =
-                connection.prepareStatement("INSERT INTO collecting (day, policy_domain, counts) VALUES (?, ?, ?)"
+        try (PreparedStatement upsert = db.connection()
+                .prepareStatement("INSERT INTO collecting (day, policy_domain, counts) VALUES (?, ?, ?)"
                         + " ON CONFLICT (day, policy_domain) DO UPDATE SET counts = excluded.counts")) {
             for (Map.Entry<LocalDate, Map<String, List<PolicyReport>>> day : changed.entrySet()) {
                 for (Map.Entry<String, List<PolicyReport>> domain :
@@ -217,17 +212,18 @@ public final class TlsRptStore implements AutoCloseable {
             upsert.executeBatch();
         }
         if (finishedBefore != null) {
-            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM collecting WHERE day < ?")) {
+            try (PreparedStatement delete = db.connection().prepareStatement("DELETE FROM collecting WHERE day < ?")) {
                 delete.setString(1, finishedBefore.toString()); // ISO dates sort as text
                 delete.executeUpdate();
             }
         }
-        try (Statement statement = connection.createStatement()) {
+        try (Statement statement = db.connection().createStatement()) {
             statement.executeUpdate("DELETE FROM waiting");
         }
-        try (PreparedStatement insert = connection.prepareStatement(
-                "INSERT OR REPLACE INTO waiting (day,"
-                        + " policy_domain, counts, report_id, retry_at, first_attempt, attempts) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+        try (PreparedStatement insert = db.connection()
+                .prepareStatement(
+                        "INSERT OR REPLACE INTO waiting (day,"
+                                + " policy_domain, counts, report_id, retry_at, first_attempt, attempts) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
             for (Waiting w : waiting) {
                 insert.setString(1, w.day().toString());
                 insert.setString(2, w.policyDomain());
@@ -264,16 +260,6 @@ public final class TlsRptStore implements AutoCloseable {
     /** Closes the database connection. */
     @Override
     public void close() {
-        synchronized (lock) {
-            try {
-                connection.close();
-            } catch (SQLException e) {
-                throw failure("closing", e);
-            }
-        }
-    }
-
-    private TlsRptStoreException failure(String what, SQLException e) {
-        return new TlsRptStoreException("TLS-RPT store " + file + ": " + what + " failed (" + e.getMessage() + ")", e);
+        db.close();
     }
 }

@@ -3,7 +3,6 @@ package dev.optls.policy.sts;
 import dev.optls.policy.dns.DnsNames;
 import dev.optls.policy.internal.SqliteFiles;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -40,13 +39,10 @@ public final class SqlitePolicyCache implements PolicyCache, AutoCloseable {
     private static final SqliteFiles.Store STORE = new SqliteFiles.Store(
             "MTA-STS cache", "sts_policy", "the cache is rebuilt by fetching", PolicyCacheException::new);
 
-    private final Path file;
-    private final Connection connection;
-    private final Object lock = new Object();
+    private final SqliteFiles.Db db;
 
-    private SqlitePolicyCache(Path file, Connection connection) {
-        this.file = file;
-        this.connection = connection;
+    private SqlitePolicyCache(SqliteFiles.Db db) {
+        this.db = db;
     }
 
     /**
@@ -56,45 +52,46 @@ public final class SqlitePolicyCache implements PolicyCache, AutoCloseable {
      *     {@value #SCHEMA_VERSION}, or cannot be opened or created
      */
     public static SqlitePolicyCache open(Path file) {
-        Connection connection = SqliteFiles.open(file, STORE, SCHEMA_VERSION, SCHEMA);
-        return new SqlitePolicyCache(file.toAbsolutePath(), connection);
+        return new SqlitePolicyCache(SqliteFiles.open(file, STORE, SCHEMA_VERSION, SCHEMA));
     }
 
     /** The database file. */
     public Path file() {
-        return file;
+        return db.file();
     }
 
     @Override
     public Optional<CachedPolicy> get(String policyDomain) {
         String domain = DnsNames.normalize(policyDomain);
-        synchronized (lock) {
-            try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT id, policy, fetched_at, expires_at FROM sts_policy WHERE policy_domain = ?")) {
+        synchronized (db) {
+            try (PreparedStatement select = db.connection()
+                    .prepareStatement(
+                            "SELECT id, policy, fetched_at, expires_at FROM sts_policy WHERE policy_domain = ?")) {
                 select.setString(1, domain);
                 try (ResultSet rs = select.executeQuery()) {
                     if (!rs.next()) {
                         return Optional.empty();
                     }
                     return Optional.of(StoredPolicies.entry(
-                            where(), domain, rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
+                            db.where(), domain, rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
                 }
             } catch (SQLException e) {
-                throw failure("reading the entry of " + domain, e);
+                throw db.failure("reading the entry of " + domain, e);
             }
         }
     }
 
     @Override
     public void put(CachedPolicy entry) {
-        synchronized (lock) {
-            try (PreparedStatement upsert = connection.prepareStatement(
-                    "INSERT INTO sts_policy (policy_domain, id, policy, fetched_at, expires_at, expires_epoch_second)"
-                            + " VALUES (?, ?, ?, ?, ?, ?)"
-                            + " ON CONFLICT (policy_domain) DO UPDATE SET id = excluded.id,"
-                            + " policy = excluded.policy, fetched_at = excluded.fetched_at,"
-                            + " expires_at = excluded.expires_at,"
-                            + " expires_epoch_second = excluded.expires_epoch_second")) {
+        synchronized (db) {
+            try (PreparedStatement upsert = db.connection()
+                    .prepareStatement(
+                            "INSERT INTO sts_policy (policy_domain, id, policy, fetched_at, expires_at, expires_epoch_second)"
+                                    + " VALUES (?, ?, ?, ?, ?, ?)"
+                                    + " ON CONFLICT (policy_domain) DO UPDATE SET id = excluded.id,"
+                                    + " policy = excluded.policy, fetched_at = excluded.fetched_at,"
+                                    + " expires_at = excluded.expires_at,"
+                                    + " expires_epoch_second = excluded.expires_epoch_second")) {
                 upsert.setString(1, entry.policyDomain());
                 upsert.setString(2, entry.id());
                 upsert.setString(3, entry.policy().text());
@@ -103,7 +100,7 @@ public final class SqlitePolicyCache implements PolicyCache, AutoCloseable {
                 upsert.setLong(6, entry.expiresAt().getEpochSecond());
                 upsert.executeUpdate();
             } catch (SQLException e) {
-                throw failure("storing the entry of " + entry.policyDomain(), e);
+                throw db.failure("storing the entry of " + entry.policyDomain(), e);
             }
         }
     }
@@ -111,13 +108,13 @@ public final class SqlitePolicyCache implements PolicyCache, AutoCloseable {
     @Override
     public void remove(String policyDomain) {
         String domain = DnsNames.normalize(policyDomain);
-        synchronized (lock) {
+        synchronized (db) {
             try (PreparedStatement delete =
-                    connection.prepareStatement("DELETE FROM sts_policy WHERE policy_domain = ?")) {
+                    db.connection().prepareStatement("DELETE FROM sts_policy WHERE policy_domain = ?")) {
                 delete.setString(1, domain);
                 delete.executeUpdate();
             } catch (SQLException e) {
-                throw failure("removing the entry of " + domain, e);
+                throw db.failure("removing the entry of " + domain, e);
             }
         }
     }
@@ -125,16 +122,16 @@ public final class SqlitePolicyCache implements PolicyCache, AutoCloseable {
     @Override
     public List<CachedPolicy> expiringBefore(Instant cutoff) {
         List<CachedPolicy> due = new ArrayList<>();
-        synchronized (lock) {
+        synchronized (db) {
             // The index narrows by whole seconds; the exact comparison is done on the parsed entries.
-            try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT policy_domain, id, policy, fetched_at, expires_at FROM sts_policy"
+            try (PreparedStatement select = db.connection()
+                    .prepareStatement("SELECT policy_domain, id, policy, fetched_at, expires_at FROM sts_policy"
                             + " WHERE expires_epoch_second <= ? ORDER BY expires_epoch_second")) {
                 select.setLong(1, cutoff.getEpochSecond());
                 try (ResultSet rs = select.executeQuery()) {
                     while (rs.next()) {
                         CachedPolicy entry = StoredPolicies.entry(
-                                where(),
+                                db.where(),
                                 rs.getString(1),
                                 rs.getString(2),
                                 rs.getString(3),
@@ -146,7 +143,7 @@ public final class SqlitePolicyCache implements PolicyCache, AutoCloseable {
                     }
                 }
             } catch (SQLException e) {
-                throw failure("listing entries expiring before " + cutoff, e);
+                throw db.failure("listing entries expiring before " + cutoff, e);
             }
         }
         return due;
@@ -154,26 +151,26 @@ public final class SqlitePolicyCache implements PolicyCache, AutoCloseable {
 
     /** Removes every entry that no longer applies at {@code now}; returns how many were removed. */
     public int purgeExpired(Instant now) {
-        synchronized (lock) {
+        synchronized (db) {
             try (PreparedStatement delete =
-                    connection.prepareStatement("DELETE FROM sts_policy WHERE expires_epoch_second <= ?")) {
+                    db.connection().prepareStatement("DELETE FROM sts_policy WHERE expires_epoch_second <= ?")) {
                 // CachedPolicy.isValidAt: valid while now < expiresAt; whole seconds err on keeping an entry.
                 delete.setLong(1, now.getEpochSecond() - 1);
                 return delete.executeUpdate();
             } catch (SQLException e) {
-                throw failure("purging expired entries", e);
+                throw db.failure("purging expired entries", e);
             }
         }
     }
 
     /** The number of entries, expired ones included. */
     public int size() {
-        synchronized (lock) {
-            try (Statement statement = connection.createStatement();
+        synchronized (db) {
+            try (Statement statement = db.connection().createStatement();
                     ResultSet rs = statement.executeQuery("SELECT count(*) FROM sts_policy")) {
                 return rs.next() ? rs.getInt(1) : 0;
             } catch (SQLException e) {
-                throw failure("counting entries", e);
+                throw db.failure("counting entries", e);
             }
         }
     }
@@ -181,20 +178,6 @@ public final class SqlitePolicyCache implements PolicyCache, AutoCloseable {
     /** Closes the database connection. */
     @Override
     public void close() {
-        synchronized (lock) {
-            try {
-                connection.close();
-            } catch (SQLException e) {
-                throw failure("closing", e);
-            }
-        }
-    }
-
-    private String where() {
-        return "MTA-STS cache " + file;
-    }
-
-    private PolicyCacheException failure(String what, SQLException e) {
-        return new PolicyCacheException(where() + ": " + what + " failed (" + e.getMessage() + ")", e);
+        db.close();
     }
 }

@@ -120,7 +120,12 @@ final class Connection {
                                 route.certificates(),
                                 Relaying.beforeTls(route.protocol()),
                                 StartTlsServerHandler.Mode.UPGRADE,
-                                new Upgrade(),
+                                new Upgrade(
+                                        "client sent " + route.protocol().scheme() + " traffic without asking for TLS"
+                                                + " first; the gateway relays only over TLS",
+                                        this::relay,
+                                        this::refuse,
+                                        this::leftBeforeTls),
                                 route.replyTimeout().toMillis(),
                                 route.handshakeTimeout().toMillis()));
             // A plaintext client: nothing is read from it until the upstream's TLS is up (then the gateway
@@ -359,33 +364,10 @@ final class Connection {
         });
     }
 
-    private final class Upgrade implements StartTlsServerHandler.Listener {
-        @Override
-        public void handedOff(ChannelHandlerContext ctx, Result result, Optional<TlsSessionInfo> tls) {
-            if (tls.isEmpty()) {
-                // A binary protocol's command before TLS: nothing crosses to the backend in plaintext.
-                refuse(Failure.peer(
-                        FailureKind.PROTOCOL_VIOLATION,
-                        Phase.UPGRADE,
-                        "client sent " + route.protocol().scheme() + " traffic without asking for TLS first; "
-                                + "the gateway relays only over TLS"));
-                ctx.close();
-                return;
-            }
-            relay(ctx, tls.get());
-        }
-
-        @Override
-        public void closed(Result result, Optional<TlsSessionInfo> tls) {
-            // The client left before TLS (e.g. QUIT): nothing to report.
-            reported = true;
-            Relay.closeOnFlush(backend);
-        }
-
-        @Override
-        public void failed(Failure failure, Optional<TlsSessionInfo> tls) {
-            refuse(failure);
-        }
+    /** The client left before TLS (e.g. QUIT): nothing to report. */
+    private void leftBeforeTls() {
+        reported = true;
+        Relay.closeOnFlush(backend);
     }
 
     private void refuse(Failure failure) {

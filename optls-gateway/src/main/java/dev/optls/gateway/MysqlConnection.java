@@ -6,7 +6,6 @@ import dev.optls.core.Failure;
 import dev.optls.core.FailureKind;
 import dev.optls.core.Phase;
 import dev.optls.core.Protocol;
-import dev.optls.core.Result;
 import dev.optls.core.ServerOptions;
 import dev.optls.core.mysql.MysqlGreeting;
 import dev.optls.core.mysql.MysqlServer;
@@ -156,36 +155,18 @@ final class MysqlConnection {
                         Optional.of(route.tls()),
                         Relaying.beforeTls(Protocol.MYSQL),
                         StartTlsServerHandler.Mode.UPGRADE,
-                        new Upgrade(),
+                        // The core refuses a plaintext HandshakeResponse41 itself (tlsRequired): the refusal is not
+                        // reached.
+                        new Upgrade(
+                                "client sent a MySQL login without asking for TLS first; the gateway relays only over TLS",
+                                this::relay,
+                                this::refuse,
+                                () -> {
+                                    reported = true;
+                                    Relay.closeOnFlush(backend);
+                                }),
                         route.replyTimeout().toMillis(),
                         route.handshakeTimeout().toMillis()));
-    }
-
-    private final class Upgrade implements StartTlsServerHandler.Listener {
-        @Override
-        public void handedOff(ChannelHandlerContext ctx, Result result, Optional<TlsSessionInfo> tls) {
-            if (tls.isEmpty()) {
-                // Not reached: the core refuses a plaintext HandshakeResponse41 itself (tlsRequired).
-                refuse(Failure.peer(
-                        FailureKind.PROTOCOL_VIOLATION,
-                        Phase.UPGRADE,
-                        "client sent a MySQL login without asking for TLS first; the gateway relays only over TLS"));
-                ctx.close();
-                return;
-            }
-            relay(ctx, tls.get());
-        }
-
-        @Override
-        public void closed(Result result, Optional<TlsSessionInfo> tls) {
-            reported = true;
-            Relay.closeOnFlush(backend);
-        }
-
-        @Override
-        public void failed(Failure failure, Optional<TlsSessionInfo> tls) {
-            refuse(failure);
-        }
     }
 
     /**

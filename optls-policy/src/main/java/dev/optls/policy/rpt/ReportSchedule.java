@@ -266,10 +266,17 @@ public final class ReportSchedule implements AutoCloseable {
     }
 
     private void save(LocalDate finishedBefore) {
-        store.save(
-                collector.takeChanged(),
-                finishedBefore,
-                queue.stream().map(Pending::waiting).toList());
+        Map<LocalDate, Map<String, List<PolicyReport>>> changed = collector.takeChanged();
+        try {
+            store.save(
+                    changed,
+                    finishedBefore,
+                    queue.stream().map(Pending::waiting).toList());
+        } catch (RuntimeException e) {
+            // Written next time (the queue and the drained days are written whole every time anyway).
+            collector.markChanged(changed);
+            throw e;
+        }
     }
 
     /** What the schedule did so far. */

@@ -191,6 +191,16 @@ public final class TlsRptCollector {
         }
     }
 
+    /**
+     * Marks again what a {@link #takeChanged} returned, when saving it failed: the next call returns those domains
+     * and days again (with their counts then), so a failed save is made good by the next one.
+     */
+    public void markChanged(Map<LocalDate, ? extends Map<String, ?>> taken) {
+        synchronized (lock) {
+            taken.forEach((day, domains) -> domains.keySet().forEach(d -> changed.add(new DayDomain(day, d))));
+        }
+    }
+
     private static LocalDate day(Instant when) {
         return LocalDate.ofInstant(Objects.requireNonNull(when, "when"), ZoneOffset.UTC);
     }

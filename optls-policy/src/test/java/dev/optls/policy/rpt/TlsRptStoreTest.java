@@ -89,8 +89,15 @@ class TlsRptStoreTest {
         });
         assertThat(second.droppedDetails()).isEqualTo(2);
         // Restoring is not a change to save again; the session recorded before it is.
-        assertThat(second.takeChanged().get(DAY)).containsOnlyKeys("a.test");
+        Map<LocalDate, Map<String, List<PolicyReport>>> taken = second.takeChanged();
+        assertThat(taken.get(DAY)).containsOnlyKeys("a.test");
         assertThat(second.takeChanged()).isEmpty();
+        // A save that failed: what it took is marked again, and comes back with the counts of the next save.
+        second.markChanged(taken);
+        second.recordSuccess(tlsa("a.test"), NOON);
+        assertThat(second.takeChanged().get(DAY).get("a.test"))
+                .singleElement()
+                .satisfies(p -> assertThat(p.successfulSessions()).isEqualTo(2));
     }
 
     @Test

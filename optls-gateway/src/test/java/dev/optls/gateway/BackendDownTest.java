@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.optls.core.Failure;
 import dev.optls.core.Protocol;
 import dev.optls.netty.ServerEngines;
+import dev.optls.testkit.ClosedPort;
 import dev.optls.testkit.Credential;
 import dev.optls.testkit.TestPki;
 import dev.optls.tls.ServerTls;
@@ -13,8 +14,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
@@ -42,6 +41,9 @@ class BackendDownTest {
     private static SSLContext clientContext;
 
     private final List<Failure> refused = new CopyOnWriteArrayList<>();
+    /** The backend's port, where connections are refused. */
+    private final ClosedPort deadBackend = ClosedPort.open();
+
     private Gateway gateway;
 
     @BeforeAll
@@ -56,13 +58,7 @@ class BackendDownTest {
         if (gateway != null) {
             gateway.close();
         }
-    }
-
-    /** A loopback port nothing listens on. */
-    private static int deadPort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        deadBackend.close();
     }
 
     private int start(Protocol protocol, Route.ListenTls listenTls) throws IOException {
@@ -71,7 +67,7 @@ class BackendDownTest {
                 protocol,
                 new Route.HostPort("127.0.0.1", 0),
                 listenTls,
-                new Route.HostPort("127.0.0.1", deadPort()),
+                new Route.HostPort("127.0.0.1", deadBackend.port()),
                 ServerEngines.of(
                         ServerTls.create(
                                 credential.chain(), credential.privateKey(), protocol.alpn(), TlsProfile.modern()),

@@ -20,9 +20,9 @@ import dev.optls.policy.rpt.PolicyType;
 import dev.optls.policy.rpt.ReportPolicy;
 import dev.optls.policy.rpt.TlsRptCollector;
 import dev.optls.policy.rpt.TlsRptResult;
+import dev.optls.testkit.ClosedPort;
 import dev.optls.tls.blocking.Timeouts;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -30,6 +30,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,21 +46,20 @@ class PolicyClientTest {
             List.of("mx1.example.test"));
 
     private final TlsRptCollector collector = new TlsRptCollector();
+    /** The port the client connects to on loopback: connections are refused. */
+    private final ClosedPort closedPort = ClosedPort.open();
+
+    @AfterEach
+    void releasePort() {
+        closedPort.close();
+    }
 
     private PolicyClient client(FakeDns dns) {
         return PolicyClient.builder(dns, collector)
                 .clock(() -> NOW)
                 .timeouts(Timeouts.all(Duration.ofSeconds(2)))
-                .testingPortOnLoopback(closedPort())
+                .testingPortOnLoopback(closedPort.port())
                 .build();
-    }
-
-    private static int closedPort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (java.io.IOException e) {
-            throw new AssertionError(e);
-        }
     }
 
     private static MxPlan host(String name, Requirement requirement, ReportPolicy policy) {
@@ -211,7 +211,7 @@ class PolicyClientTest {
                 .clock(() -> NOW)
                 .maxAddressesPerHost(2)
                 .timeouts(Timeouts.all(Duration.ofSeconds(2)))
-                .testingPortOnLoopback(closedPort())
+                .testingPortOnLoopback(closedPort.port())
                 .build();
         DeliveryAttempt attempt = client.connect(
                 plan(DeliveryPlan.Status.DELIVER, host("mx1.example.test", Requirement.STS_ENFORCE, STS)));

@@ -15,12 +15,12 @@ import dev.optls.policy.dns.LookupFailure;
 import dev.optls.policy.dns.MxRecord;
 import dev.optls.policy.dns.RecordData;
 import dev.optls.policy.dns.RecordType;
+import dev.optls.testkit.ClosedPort;
 import dev.optls.testkit.Credential;
 import dev.optls.testkit.TestPki;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -71,6 +71,9 @@ class ReportScheduleTest {
     private final List<ReportOutcome> outcomes = new CopyOnWriteArrayList<>();
     private final List<Sent> mails = new CopyOnWriteArrayList<>();
     private final AtomicInteger ids = new AtomicInteger();
+    /** A port where HTTPS deliveries are refused. */
+    private final ClosedPort closedPort = ClosedPort.open();
+
     private Function<URI, ReportDelivery> mailAnswer = uri -> new ReportDelivery.Accepted(uri, 250);
 
     private HttpsServer server;
@@ -132,6 +135,7 @@ class ReportScheduleTest {
 
     @AfterEach
     void stop() {
+        closedPort.close();
         if (server != null) {
             server.stop(0);
             serverThreads.shutdownNow();
@@ -153,12 +157,6 @@ class ReportScheduleTest {
         });
         server.start();
         return URI.create("https://127.0.0.1:" + server.getAddress().getPort() + "/v1/tlsrpt");
-    }
-
-    private static URI closedPort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return URI.create("https://127.0.0.1:" + s.getLocalPort() + "/");
-        }
     }
 
     private ReportSchedule.Builder schedule() {
@@ -277,7 +275,7 @@ class ReportScheduleTest {
 
     @Test
     void mailtoDestinationsGetOneMessageAfterHttpsFailed() throws Exception {
-        URI closed = closedPort();
+        URI closed = URI.create("https://127.0.0.1:" + closedPort.port() + "/");
         dns.records("_smtp._tls.mail.test", "v=TLSRPTv1; rua=mailto:a@mail.test," + closed + ",mailto:b@mail.test");
         sessions("mail.test", T0, 5, 1);
         ReportSchedule s = schedule().maxDelay(Duration.ZERO).build();

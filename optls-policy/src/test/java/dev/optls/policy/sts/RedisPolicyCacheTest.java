@@ -11,6 +11,7 @@ import dev.optls.policy.dns.RecordType;
 import dev.optls.policy.engine.PolicyEngine;
 import dev.optls.policy.postfix.PolicyService;
 import dev.optls.policy.postfix.PostfixPolicy;
+import dev.optls.testkit.ClosedPort;
 import dev.optls.testkit.TestPki;
 import dev.optls.tls.TrustAnchors;
 import java.time.Clock;
@@ -190,11 +191,12 @@ class RedisPolicyCacheTest {
                 .isInstanceOf(PolicyCacheException.class)
                 .hasMessageContaining(TestRedis.HOST + ":" + redis.port())
                 .hasMessageContaining("WRONGPASS");
-        int closed = TestRedis.freePort();
-        assertThatThrownBy(() -> RedisPolicyCache.connect(RedisSettings.of(TestRedis.HOST, closed)
-                        .withTimeouts(Duration.ofMillis(500), Duration.ofMillis(500))))
-                .isInstanceOf(PolicyCacheException.class)
-                .hasMessageContaining("connecting failed");
+        try (ClosedPort closed = ClosedPort.open()) {
+            assertThatThrownBy(() -> RedisPolicyCache.connect(RedisSettings.of(TestRedis.HOST, closed.port())
+                            .withTimeouts(Duration.ofMillis(500), Duration.ofMillis(500))))
+                    .isInstanceOf(PolicyCacheException.class)
+                    .hasMessageContaining("connecting failed");
+        }
     }
 
     @Test

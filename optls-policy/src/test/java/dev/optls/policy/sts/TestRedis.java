@@ -129,7 +129,7 @@ final class TestRedis implements AutoCloseable {
     }
 
     /** A loopback TCP port nothing listens on at the moment. */
-    static int freePort() {
+    private static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
             return socket.getLocalPort();
         } catch (IOException e) {

@@ -3,6 +3,7 @@ package dev.optls.interop.ftp;
 import dev.optls.interop.peers.Peers;
 import dev.optls.testkit.Credential;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,6 +28,12 @@ public final class VsftpdServer implements AutoCloseable {
     /** The content of {@code /pub/big.bin}: 2 MiB and a few bytes, not a multiple of any buffer size. */
     public static final byte[] BIG = big();
 
+    /**
+     * The size of {@code /pub/huge.bin} (zeros, a sparse file): more than the socket buffers between a client
+     * and vsftpd hold, so a client that abandons its download does it while vsftpd is still sending.
+     */
+    public static final long HUGE_SIZE = 256L * 1024 * 1024;
+
     private final Peers.PeerDirectory dir = Peers.tempDir("vsftpd");
     private final int port = Peers.freePort();
     private final Process process;
@@ -46,6 +53,10 @@ public final class VsftpdServer implements AutoCloseable {
             Path pub = Files.createDirectories(root.resolve("pub"));
             Files.write(pub.resolve("hello.txt"), HELLO);
             Files.write(pub.resolve("big.bin"), BIG);
+            try (RandomAccessFile huge =
+                    new RandomAccessFile(pub.resolve("huge.bin").toFile(), "rw")) {
+                huge.setLength(HUGE_SIZE);
+            }
             // vsftpd refuses a writable anon_root; uploads go to a subdirectory the anonymous user ("ftp") can write.
             Files.setPosixFilePermissions(
                     Files.createDirectories(root.resolve("incoming")), PosixFilePermissions.fromString("rwxrwxrwx"));

@@ -28,8 +28,9 @@ import org.junit.jupiter.api.Test;
  * Real FTPS clients through the gateway to vsftpd without any TLS ({@code ssl_enable=NO}): lftp (ssl-force,
  * ssl-protect-data) and curl ({@code --ssl-reqd}) through an AUTH TLS route, curl {@code ftps://} through
  * an implicit-TLS route. Every data connection is TLS from the client (resuming the control session, which
- * the gateway requires) and plaintext to vsftpd; downloaded files are compared byte for byte. A client that
- * asks for clear data (PROT C) is refused.
+ * the gateway requires) and plaintext to vsftpd; downloaded and uploaded files are compared byte for byte, and
+ * an abandoned download (ABOR) leaves the control connection usable. A client that asks for clear data (PROT C)
+ * is refused.
  */
 class GatewayFtpIT {
     private static Peers.PeerDirectory dir;
@@ -177,6 +178,30 @@ class GatewayFtpIT {
                 .containsPattern("\"STOR [^\"]*lftp.bin\"")
                 .containsPattern("\"STOR [^\"]*curl.bin\"");
         assertThat(ftpRefusalsSince(before)).as(whyCurl).isEmpty();
+    }
+
+    /**
+     * lftp abandons a download after 1,000 bytes (its {@code cat} into a {@code head} that exits) while vsftpd
+     * is still sending: it closes the data connection and sends ABOR (RFC 959 §4.1.3). The gateway lets the
+     * transfer's final reply through first, then forwards ABOR and relays its reply, so the control connection
+     * stays in step: the listing and the file read after it on the same connection are right.
+     */
+    @Test
+    void anAbandonedDownloadLeavesTheControlConnectionInStep() throws Exception {
+        int before = ftpRefusals().size();
+        Peers.CommandResult r =
+                lftp(ftpPort, "cat /pub/huge.bin | head -c 1000 >/dev/null", "cls -1 /pub", "cat /pub/hello.txt");
+        String why = why("lftp cat | head", r);
+        assertThat(r.exitCode()).as(why).isZero();
+        assertThat(r.output()).as(why).contains("big.bin").contains("hello from vsftpd");
+        // vsftpd (no asynchronous ABOR) fails the transfer (426), then answers ABOR (225); the listing and the
+        // next download follow on the same session, with no new connection in between.
+        String sameSession = "(?:(?!CONNECT:)[\\s\\S])*";
+        assertThat(vsftpd.log())
+                .as(why)
+                .containsPattern(String.join(
+                        sameSession, "\"426 ", "\"ABOR\"", "\"225 ", "\"LIST\"", "\"RETR pub/hello\\.txt\""));
+        assertThat(ftpRefusalsSince(before)).as(why).isEmpty();
     }
 
     @Test

@@ -33,7 +33,9 @@ import javax.net.ssl.SSLEngine;
  *
  * <p>The client's commands are read line by line (bounded by {@link Limits#maxLineLength()}); the next one
  * is read only when the previous one has its final reply (RFC 959 §4.2: one final reply per command, 1yz
- * replies announce another), so the gateway's own replies and the backend's stay in order. The gateway
+ * replies announce another), so the gateway's own replies and the backend's stay in order. So an ABOR sent
+ * during a transfer reaches the backend after the transfer's final reply (426 once the client closed its data
+ * connection), as a server without asynchronous ABOR (vsftpd's default) takes it anyway. The gateway
  * answers itself, and never sends to the plaintext backend:
  *
  * <ul>

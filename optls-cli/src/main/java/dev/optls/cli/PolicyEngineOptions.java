@@ -57,9 +57,9 @@ final class PolicyEngineOptions {
     @Option(
             names = "--local-policies",
             paramLabel = "FILE",
-            description = "local rules, one per line: 'domain level [match=name:name]', level may|encrypt|verify,"
-                    + " '.domain' for subdomains, '#' comments (they apply when neither DANE nor MTA-STS enforce"
-                    + " does)")
+            description = "local rules, one per line: 'domain level [match=name:name]', level"
+                    + " may|encrypt|verify|dane-only, '.domain' for subdomains, '[host]:port' for a relay host,"
+                    + " '#' comments (they apply when neither DANE nor MTA-STS enforce does)")
     Path localPolicies;
 
     @Option(

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * _PORT._tcp} only: where Postfix looks, and where the service must look to answer {@code dane-only}. Two addresses
  * go to a
  * bracketed relay host ({@code smtp:[mx.d]:PORT}, no MX lookup): the service then answers from the host's own TLSA
- * records at {@code _PORT._tcp}.
+ * records at {@code _PORT._tcp}; a third goes to a relay host without TLSA records that has a local rule.
  */
 class PostfixThroughPolicyServiceIT {
 
@@ -85,7 +85,8 @@ class PostfixThroughPolicyServiceIT {
                 .start();
 
         // The real command, as an operator runs it.
-        Path localRules = files.write("tls-policy", "daneonly.test dane-only\n");
+        Path localRules = files.write(
+                "tls-policy", "daneonly.test dane-only\n" + "[mx.daneonly.test]:" + withoutTls.port() + " encrypt\n");
         service = PolicyServeProcess.start(
                 world, "sqlite:" + files.resolve("mta-sts.sqlite"), "--local-policies", localRules.toString());
         int servicePort = service.port();
@@ -121,6 +122,11 @@ class PostfixThroughPolicyServiceIT {
                     .append(withTls.port())
                     .append('\n');
         }
+        // A relay host with a local rule (encrypt) and no STARTTLS.
+        transport
+                .append("relay@daneonly.test smtp:[mx.daneonly.test]:")
+                .append(withoutTls.port())
+                .append('\n');
         Path transportFile = files.write("transport", transport.toString());
         sender = PostfixServer.builder()
                 .tls(PeerTls.NONE)
@@ -221,6 +227,19 @@ class PostfixThroughPolicyServiceIT {
                 .contains("status=deferred")
                 .contains("Server certificate not verified");
         assertThat(sender.queue()).contains("relay@dane-wrongkey.test");
+    }
+
+    @Test
+    void aLocalRuleForARelayHostThatOffersNoStarttlsDefersTheMail() throws IOException {
+        // The relay host has no TLSA records: the rule "[mx.daneonly.test]:PORT encrypt" applies. Without it Postfix
+        // would send at its own level (may), in plaintext.
+        send("relay", "daneonly.test");
+        String log = sender.awaitLog("to=<relay@daneonly.test>", Duration.ofSeconds(30));
+        assertThat(answer("[mx.daneonly.test]:" + withoutTls.port())).isEqualTo("OK encrypt");
+        assertThat(log).contains("TLS is required, but was not offered by host mx.daneonly.test[127.0.0.1]");
+        assertThat(lineOf(log, "to=<relay@daneonly.test>")).contains("status=deferred");
+        assertThat(sender.queue()).contains("relay@daneonly.test");
+        assertThat(withoutTls.log()).doesNotContain("relay@daneonly.test");
     }
 
     @Test

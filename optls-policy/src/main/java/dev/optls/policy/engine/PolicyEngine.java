@@ -181,8 +181,9 @@ public final class PolicyEngine {
     /**
      * The plan for a next hop that names its host, as Postfix's {@code [host]:port} (a relay host or a transport
      * next hop): no MX lookup, so no MTA-STS (RFC 8461 §4 applies to MX hosts of a recipient domain) and no local
-     * rule; DANE with TLSA records at {@code _port._tcp.<host>} when the host's address records are DNSSEC-secure
-     * (RFC 7672 §2.2.2). The plan's domain is written {@code [host]:port}.
+     * rule for a domain; DANE with TLSA records at {@code _port._tcp.<host>} when the host's address records are
+     * DNSSEC-secure (RFC 7672 §2.2.2), else the local rule for {@code [host]:port} ({@link LocalPolicies#forHost}).
+     * The plan's domain is written {@code [host]:port}.
      *
      * @throws IllegalArgumentException if {@code host} is not a domain name or {@code port} is not a TCP port
      */
@@ -193,23 +194,25 @@ public final class PolicyEngine {
             throw new IllegalArgumentException("the next-hop host must be a domain name, not the root");
         }
         String nextHop = "[" + name + "]:" + port;
+        Optional<LocalPolicy> rule = local.forHost(name, port);
         DaneOutcome outcome = dane.forHost(name, name, true, port);
-        MxPlan plan = planHost(nextHop, 0, outcome, Optional.empty(), Optional.empty());
+        MxPlan plan = planHost(nextHop, 0, outcome, Optional.empty(), rule);
         boolean dane = !(outcome instanceof DaneOutcome.NotApplicable);
+        PolicySource source = dane
+                ? PolicySource.DANE
+                : rule.filter(r -> r.level() != LocalPolicy.Level.MAY).isPresent()
+                        ? PolicySource.LOCAL
+                        : PolicySource.NONE;
         DeliveryPlan.Status status = plan.usable() ? DeliveryPlan.Status.DELIVER : DeliveryPlan.Status.NO_USABLE_HOST;
         String reason = !plan.usable()
-                ? nextHop + " may not be used (" + outcome.reason() + "); delivery must be deferred"
-                : dane
-                        ? "DANE applies to " + nextHop + " (" + outcome.reason() + ")"
-                        : "no DANE for " + nextHop + ": opportunistic TLS (" + outcome.reason() + ")";
-        return new DeliveryPlan(
-                nextHop,
-                status,
-                dane ? PolicySource.DANE : PolicySource.NONE,
-                List.of(plan),
-                Optional.empty(),
-                Optional.empty(),
-                reason);
+                ? nextHop + " may not be used (" + plan.reason() + "); delivery must be deferred"
+                : switch (source) {
+                    case DANE -> "DANE applies to " + nextHop + " (" + outcome.reason() + ")";
+                    case LOCAL -> "local policy for " + nextHop + ": " + plan.reason();
+                    default ->
+                        "no DANE or local policy for " + nextHop + ": opportunistic TLS (" + outcome.reason() + ")";
+                };
+        return new DeliveryPlan(nextHop, status, source, List.of(plan), Optional.empty(), rule, reason);
     }
 
     private static MxPlan planHost(

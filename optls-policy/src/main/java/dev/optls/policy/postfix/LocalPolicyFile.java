@@ -14,15 +14,18 @@ import java.util.Map;
 
 /**
  * The local policy rules file, in the shape of a Postfix TLS policy table: one rule per line, {@code domain level
- * [match=name:name…]}; {@code .domain} for every subdomain; {@code #} starts a comment; blank lines are ignored.
- * Levels are {@code may}, {@code encrypt} and {@code verify} ({@code match=} only with {@code verify}: the names the
- * certificate may carry, {@code .example.com} for any subdomain). A rule applies only when neither DANE nor an
- * MTA-STS policy in {@code enforce} mode does.
+ * [match=name:name…]}; {@code .domain} for every subdomain; {@code [host]} or {@code [host]:port} for a next hop
+ * that names its host (a {@code relayhost} or a transport next hop; Postfix asks with that key verbatim, and the
+ * rule matches that host and port only); {@code #} starts a comment; blank lines are ignored. Levels are {@code
+ * may}, {@code encrypt}, {@code verify} ({@code match=} only with {@code verify}: the names the certificate may
+ * carry, {@code .example.com} for any subdomain) and {@code dane-only}. A rule applies only when neither DANE nor
+ * an MTA-STS policy in {@code enforce} mode does.
  *
  * <pre>
  * # optls policy serve --local-policies /etc/optls/tls-policy
- * example.com      encrypt
- * .example.net     verify match=mx.example.net:.example.net
+ * example.com                 encrypt
+ * .example.net                verify match=mx.example.net:.example.net
+ * [smtp.provider.example]:587 verify
  * </pre>
  */
 public final class LocalPolicyFile {
@@ -73,12 +76,7 @@ public final class LocalPolicyFile {
                 throw new IllegalArgumentException(
                         where + "a rule is 'domain level [match=…]', e.g. 'example.com encrypt'; got '" + line + "'");
             }
-            String domain = words[0].toLowerCase(Locale.ROOT);
-            String bare = domain.startsWith(".") ? domain.substring(1) : domain;
-            if (PolicyService.lookupDomain(bare).filter(bare::equals).isEmpty()) {
-                throw new IllegalArgumentException(where + "'" + words[0]
-                        + "' is not a domain name (write example.com, or .example.com for" + " its subdomains)");
-            }
+            String domain = key(words[0], where);
             if (rules.containsKey(domain)) {
                 throw new IllegalArgumentException(where + "a second rule for " + domain + "; keep one");
             }
@@ -115,5 +113,29 @@ public final class LocalPolicyFile {
             rules.put(domain, new LocalPolicy(level, names));
         }
         return LocalPolicies.of(rules);
+    }
+
+    /**
+     * The table key of a rule's first word: a domain, {@code .domain}, or a next hop that names its host, written
+     * {@code [host]:port} ({@code [host]} is port 25, as Postfix's next hop {@code [host]} is).
+     */
+    private static String key(String word, String where) {
+        String lower = word.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("[")) {
+            return NextHop.parse(lower)
+                    .filter(NextHop::bracketed)
+                    .map(NextHop::key)
+                    .orElseThrow(() -> new IllegalArgumentException(where + "'" + word
+                            + "' is not a next hop the service looks up: write [host.name] or [host.name]:port"
+                            + " (address literals such as [192.0.2.1] get NOTFOUND without a lookup; give them a rule"
+                            + " in a Postfix table listed before the socketmap in smtp_tls_policy_maps)"));
+        }
+        String bare = lower.startsWith(".") ? lower.substring(1) : lower;
+        if (PolicyService.lookupDomain(bare).filter(bare::equals).isEmpty()) {
+            throw new IllegalArgumentException(where + "'" + word
+                    + "' is not a domain name (write example.com, .example.com for its subdomains, or [host]:port for"
+                    + " a relay host)");
+        }
+        return lower;
     }
 }

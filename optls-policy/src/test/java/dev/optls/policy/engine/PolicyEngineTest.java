@@ -251,6 +251,49 @@ class PolicyEngineTest {
     }
 
     @Test
+    void aBracketedNextHopWithoutDaneGetsTheLocalRuleForThatHostAndPort() {
+        dns.a("relay.example.test", DnssecStatus.INSECURE)
+                .a("dane.example.test", DnssecStatus.SECURE)
+                .tlsa("_587._tcp.dane.example.test", DnssecStatus.SECURE, EE);
+        PolicyEngine engine = engine(
+                null,
+                LocalPolicies.of(Map.of(
+                        "[relay.example.test]:587",
+                        new LocalPolicy(LocalPolicy.Level.VERIFY, List.of("relay.example.test")),
+                        "[relay.example.test]:465",
+                        LocalPolicy.of(LocalPolicy.Level.DANE_ONLY),
+                        "[dane.example.test]:587",
+                        LocalPolicy.of(LocalPolicy.Level.ENCRYPT))));
+
+        DeliveryPlan verify = engine.planForHost("relay.example.test", 587, NOW);
+        assertThat(verify.source()).isEqualTo(PolicySource.LOCAL);
+        assertThat(verify.status()).isEqualTo(DeliveryPlan.Status.DELIVER);
+        assertThat(verify.local()).hasValue(new LocalPolicy(LocalPolicy.Level.VERIFY, List.of("relay.example.test")));
+        assertThat(verify.hosts()).singleElement().satisfies(h -> {
+            assertThat(h.requirement()).isEqualTo(Requirement.LOCAL_VERIFY);
+            assertThat(h.referenceNames()).containsExactly("relay.example.test");
+        });
+        assertThat(verify.reason()).startsWith("local policy for [relay.example.test]:587: local policy verify");
+
+        // dane-only without DANE: the relay is not used, the mail waits.
+        DeliveryPlan daneOnly = engine.planForHost("relay.example.test", 465, NOW);
+        assertThat(daneOnly.source()).isEqualTo(PolicySource.LOCAL);
+        assertThat(daneOnly.status()).isEqualTo(DeliveryPlan.Status.NO_USABLE_HOST);
+        assertThat(daneOnly.reason()).contains("local policy dane-only");
+
+        // No rule for port 25 of the same host; DANE ranks above a local rule.
+        assertThat(engine.planForHost("relay.example.test", 25, NOW).source()).isEqualTo(PolicySource.NONE);
+        DeliveryPlan dane = engine.planForHost("dane.example.test", 587, NOW);
+        assertThat(dane.source()).isEqualTo(PolicySource.DANE);
+        assertThat(dane.hosts().get(0).requirement()).isEqualTo(Requirement.DANE);
+
+        assertThatThrownBy(
+                        () -> LocalPolicies.of(Map.of("[relay.example.test]", LocalPolicy.of(LocalPolicy.Level.MAY))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("keyed [host]:port");
+    }
+
+    @Test
     void aBracketedNextHopWithoutSecureTlsaIsOpportunisticAndABogusOneIsDeferred() {
         dns.a("relay.example.test", DnssecStatus.SECURE)
                 .tlsa("_25._tcp.relay.example.test", DnssecStatus.SECURE, EE)

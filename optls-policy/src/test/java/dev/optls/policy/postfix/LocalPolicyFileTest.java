@@ -37,6 +37,25 @@ class LocalPolicyFileTest {
     }
 
     @Test
+    void relayHostsAreKeyedByHostAndPort() {
+        LocalPolicies rules = LocalPolicyFile.parse("""
+                [Relay.Example.COM.]:submission  verify
+                [smart.example.com]              encrypt
+                [smart.example.com]:2525         dane-only
+                """, "f");
+        assertThat(rules.forHost("relay.example.com", 587)).hasValue(LocalPolicy.of(LocalPolicy.Level.VERIFY));
+        assertThat(rules.forHost("smart.example.com", 25)).hasValue(LocalPolicy.of(LocalPolicy.Level.ENCRYPT));
+        assertThat(rules.forHost("smart.example.com", 2525)).hasValue(LocalPolicy.of(LocalPolicy.Level.DANE_ONLY));
+        assertThat(rules.forHost("relay.example.com", 25)).isEmpty();
+        // A relay host's rule is not a domain rule.
+        assertThat(rules.forDomain("relay.example.com")).isEmpty();
+        assertError("[192.0.2.1]:587 encrypt\n", "f:1: '[192.0.2.1]:587' is not a next hop the service looks up");
+        assertError("[relay.example.com:587 encrypt\n", "f:1: '[relay.example.com:587' is not a next hop");
+        assertError("[relay.example.com]:0 encrypt\n", "f:1: '[relay.example.com]:0' is not a next hop");
+        assertError("[a.test] may\n[A.test]:25 encrypt\n", "f:2: a second rule for [a.test]:25");
+    }
+
+    @Test
     void mistakesNameTheLineAndWhatToWrite() {
         assertError("example.com\n", "f:1: a rule is 'domain level [match=…]'");
         assertError("\n\nexample.com secure\n", "f:3: unknown level 'secure': use may, encrypt, verify or dane-only");

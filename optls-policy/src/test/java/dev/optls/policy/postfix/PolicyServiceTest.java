@@ -7,6 +7,7 @@ import dev.optls.policy.dns.DnssecStatus;
 import dev.optls.policy.dns.LookupFailure;
 import dev.optls.policy.dns.MxRecord;
 import dev.optls.policy.dns.RecordType;
+import dev.optls.policy.engine.LocalPolicies;
 import dev.optls.policy.engine.PolicyEngine;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,8 +20,12 @@ class PolicyServiceTest {
     private final FakeDns dns = new FakeDns();
 
     private PolicyService service() {
+        return service(LocalPolicies.none());
+    }
+
+    private PolicyService service(LocalPolicies local) {
         return new PolicyService(
-                PolicyEngine.builder(dns).build(),
+                PolicyEngine.builder(dns).localPolicies(local).build(),
                 Set.of("postfix", "tls"),
                 PostfixPolicy.Options.defaults(),
                 Duration.ofSeconds(60),
@@ -93,6 +98,25 @@ class PolicyServiceTest {
                 .isEqualTo("OK dane-only");
         assertThat(dns.asked).hasSize(asked);
         assertThat(service.lookup("postfix", "relay.example.test").wire()).isNotEqualTo("OK dane-only");
+    }
+
+    /** A relay host without DANE gets its local rule, keyed as Postfix asks: {@code [host]} or {@code [host]:port}. */
+    @Test
+    void aBracketedNextHopWithoutDaneGetsItsLocalRule() {
+        dns.a("relay.example.test", DnssecStatus.INSECURE).a("smart.example.test", DnssecStatus.INSECURE);
+        PolicyService service = service(LocalPolicyFile.parse("""
+                [relay.example.test]:587  verify match=relay.example.test:.example.test
+                [smart.example.test]      encrypt
+                relay.example.test        may
+                """, "tls-policy"));
+
+        assertThat(service.lookup("postfix", "[relay.example.test]:587").wire())
+                .isEqualTo("OK secure match=relay.example.test:.example.test");
+        assertThat(service.lookup("postfix", "[smart.example.test]").wire()).isEqualTo("OK encrypt");
+        assertThat(service.lookup("postfix", "[smart.example.test]:25").wire()).isEqualTo("OK encrypt");
+        // Another port of the same host is another next hop; the domain rule of the same name is not for it.
+        assertThat(service.lookup("postfix", "[relay.example.test]:465").wire()).isEqualTo("NOTFOUND ");
+        assertThat(service.lookup("postfix", "[smart.example.test]:587").wire()).isEqualTo("NOTFOUND ");
     }
 
     @Test

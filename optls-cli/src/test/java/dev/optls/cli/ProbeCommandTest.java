@@ -6,12 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.optls.core.Protocol;
+import dev.optls.testkit.ClosedPort;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +24,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,6 +51,14 @@ class ProbeCommandTest {
     @AfterAll
     static void stopServers() {
         demo.close();
+    }
+
+    /** A loopback port where connections are refused, held for the test (see {@link ClosedPort}). */
+    private final ClosedPort refusing = ClosedPort.open();
+
+    @AfterEach
+    void releasePort() {
+        refusing.close();
     }
 
     private static String uri(Protocol protocol, DemoServers.Kind kind) {
@@ -392,10 +400,7 @@ class ProbeCommandTest {
 
     @Test
     void closedPortIsConnectFailed() throws IOException {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        int port = refusing.port();
 
         CliRun run = probe("smtp://127.0.0.1:" + port, "--json");
 

@@ -11,6 +11,7 @@ import dev.optls.core.Protocol;
 import dev.optls.core.SecurityLevel;
 import dev.optls.core.ServerOptions;
 import dev.optls.netty.ServerEngines;
+import dev.optls.testkit.ClosedPort;
 import dev.optls.testkit.Credential;
 import dev.optls.testkit.TestPki;
 import dev.optls.tls.ClientTls;
@@ -28,7 +29,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -50,6 +50,9 @@ class GatewayTest {
     private static TestPki pki;
     private static Credential credential;
 
+    /** A loopback port where connections are refused, held for the test (see {@link ClosedPort}). */
+    private final ClosedPort refusing = ClosedPort.open();
+
     private final List<String> backendSaw = new CopyOnWriteArrayList<>();
     private final List<Failure> refused = new CopyOnWriteArrayList<>();
     private Gateway gateway;
@@ -62,6 +65,7 @@ class GatewayTest {
 
     @AfterEach
     void stop() {
+        refusing.close();
         if (gateway != null) {
             gateway.close();
         }
@@ -228,10 +232,7 @@ class GatewayTest {
 
     @Test
     void backendThatIsDownClosesTheClient() throws Exception {
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closedPort = s.getLocalPort();
-        }
+        int closedPort = refusing.port();
         int port = start(Protocol.IMAP, Route.ListenTls.STARTTLS, closedPort);
 
         try (ClientSession session =

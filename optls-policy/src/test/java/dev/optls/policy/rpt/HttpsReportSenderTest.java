@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import dev.optls.testkit.ClosedPort;
 import dev.optls.testkit.Credential;
 import dev.optls.testkit.TestPki;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -29,6 +29,9 @@ class HttpsReportSenderTest {
     private static final Credential UNTRUSTED =
             PKI.leaf("localhost").ipAddresses("127.0.0.1").signedByUntrustedCa().issue();
 
+    /** A loopback port where connections are refused, held for the test (see {@link ClosedPort}). */
+    private final ClosedPort refusing = ClosedPort.open();
+
     private final List<String> contentTypes = new CopyOnWriteArrayList<>();
     private final List<byte[]> bodies = new CopyOnWriteArrayList<>();
     private final List<String> methods = new CopyOnWriteArrayList<>();
@@ -37,6 +40,7 @@ class HttpsReportSenderTest {
 
     @AfterEach
     void stop() {
+        refusing.close();
         if (server != null) {
             server.stop(0);
             executor.shutdownNow();
@@ -111,10 +115,7 @@ class HttpsReportSenderTest {
 
     @Test
     void aClosedPortFailsTheDelivery() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        int port = refusing.port();
         URI uri = URI.create("https://127.0.0.1:" + port + "/");
         assertThat(sender().post(uri, report())).isInstanceOf(ReportDelivery.Failed.class);
     }
@@ -122,10 +123,7 @@ class HttpsReportSenderTest {
     @Test
     void stopsAtTheFirstDestinationThatAccepts() throws Exception {
         URI good = start(LOOPBACK, 200);
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closedPort = s.getLocalPort();
-        }
+        int closedPort = refusing.port();
         URI closed = URI.create("https://127.0.0.1:" + closedPort + "/");
 
         List<ReportDelivery> attempts = sender().postUntilAccepted(List.of(closed, good, good), report());

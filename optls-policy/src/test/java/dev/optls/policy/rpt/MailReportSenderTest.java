@@ -9,6 +9,7 @@ import dev.optls.core.ServerOptions;
 import dev.optls.policy.dkim.DkimKey;
 import dev.optls.policy.dkim.DkimPy;
 import dev.optls.policy.dkim.DkimSigner;
+import dev.optls.testkit.ClosedPort;
 import dev.optls.testkit.Credential;
 import dev.optls.testkit.TestPki;
 import dev.optls.tls.ServerTls;
@@ -40,6 +41,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,6 +61,14 @@ class MailReportSenderTest {
 
     @TempDir
     Path dir;
+
+    /** A loopback port where connections are refused, held for the test (see {@link ClosedPort}). */
+    private final ClosedPort refusing = ClosedPort.open();
+
+    @AfterEach
+    void releasePort() {
+        refusing.close();
+    }
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -275,10 +285,7 @@ class MailReportSenderTest {
 
     @Test
     void aClosedPortIsAFailureAndOtherSchemesAreCallerBugs() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        int port = refusing.port();
         URI rua = URI.create("mailto:a@company-y.example");
         List<ReportDelivery> results =
                 sender(port).build().send(reportMessage("a@company-y.example"), List.of(rua), "");

@@ -3,12 +3,11 @@ package dev.optls.policy.sts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.optls.policy.rpt.TlsRptResult;
+import dev.optls.testkit.ClosedPort;
 import dev.optls.testkit.Credential;
 import dev.optls.testkit.TestPki;
 import dev.optls.tls.TrustAnchors;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -28,10 +27,14 @@ class HttpsPolicyFetcherTest {
     private static final String HOST = "mta-sts.example.test";
     private static final Credential GOOD = PKI.issue(HOST);
 
+    /** A loopback port where connections are refused, held for the test (see {@link ClosedPort}). */
+    private final ClosedPort refusing = ClosedPort.open();
+
     private PolicyServer server;
 
     @AfterEach
     void stop() {
+        refusing.close();
         if (server != null) {
             server.close();
         }
@@ -234,10 +237,7 @@ class HttpsPolicyFetcherTest {
 
     @Test
     void aClosedPortIsAConnectError() throws IOException {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
+        int port = refusing.port();
         PolicyFetcher fetcher = HttpsPolicyFetcher.builder()
                 .trustAnchors(TrustAnchors.of(PKI.trustStore()))
                 .connectToLoopback(HOST, port)

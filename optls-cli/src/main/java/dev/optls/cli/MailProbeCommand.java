@@ -1,6 +1,7 @@
 package dev.optls.cli;
 
 import dev.optls.core.SecurityLevel;
+import dev.optls.policy.dns.DnsResolver;
 import dev.optls.tls.TlsConfigException;
 import dev.optls.tls.TrustAnchors;
 import dev.optls.tls.blocking.Timeouts;
@@ -81,9 +82,10 @@ public final class MailProbeCommand implements Callable<Integer> {
         if (timeoutSeconds <= 0) {
             throw new Main.UsageException("--timeout must be a positive number of seconds");
         }
+        DnsResolver dns = policy.resolver();
         MailProber.Options options = new MailProber.Options(
-                policy.resolver(),
-                Optional.of(policy.fetcher()),
+                dns,
+                Optional.of(policy.fetcher(dns)),
                 trust(ca),
                 ehlo,
                 Timeouts.all(Duration.ofSeconds(timeoutSeconds)),

@@ -110,7 +110,7 @@ final class PolicyEngineOptions {
         }
         String spec = cache != null ? cache : defaultCache;
         PolicyCache store = openCache(spec);
-        MtaStsResolver resolver = new MtaStsResolver(dns, policy.fetcher(), store);
+        MtaStsResolver resolver = new MtaStsResolver(dns, policy.fetcher(dns), store);
         builder.mtaSts(resolver);
         return new Setup(builder.build(), Optional.of(resolver), store, describe(spec));
     }

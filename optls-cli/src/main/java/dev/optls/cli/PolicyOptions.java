@@ -101,9 +101,9 @@ final class PolicyOptions {
         return DnsResolver.validating(config, trust);
     }
 
-    /** The MTA-STS policy fetcher these options describe. */
-    HttpsPolicyFetcher fetcher() {
-        HttpsPolicyFetcher.Builder builder = HttpsPolicyFetcher.builder();
+    /** The MTA-STS policy fetcher these options describe, resolving policy hosts through {@code dns}. */
+    HttpsPolicyFetcher fetcher(DnsResolver dns) {
+        HttpsPolicyFetcher.Builder builder = HttpsPolicyFetcher.builder().resolver(dns);
         if (mtaStsCa != null) {
             try {
                 builder.trustAnchors(dev.optls.tls.TrustAnchors.fromPemFile(mtaStsCa));

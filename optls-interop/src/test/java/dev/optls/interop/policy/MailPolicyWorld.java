@@ -71,6 +71,9 @@ public final class MailPolicyWorld implements AutoCloseable {
     private final List<Process> named = new ArrayList<>();
     private final List<HttpsServer> https = new ArrayList<>();
     private final Map<String, Integer> httpsPorts = new LinkedHashMap<>();
+    /** Whether every policy is also served on 127.0.0.1:443 ({@link Builder#sharedHttpsOn443()}). */
+    private boolean sharedHttpsOn443;
+
     private InetSocketAddress resolver;
     private int authoritativePort;
     private Path resolvConf;
@@ -244,8 +247,8 @@ public final class MailPolicyWorld implements AutoCloseable {
          * Serves every MTA-STS policy from ONE HTTPS server on {@code 127.0.0.1:443}, by {@code Host} header, with a
          * certificate naming every {@code mta-sts.<domain>}: what a resolver that cannot be told another port needs
          * (postfix-mta-sts-resolver). The per-domain servers of {@link #httpsPorts()} still serve the same answers:
-         * a client told to connect to 127.0.0.1 (optls's {@code --testing-mta-sts-port}) sends the address as {@code
-         * Host} and may reuse one connection for several hosts. Needs port 443 free.
+         * a client told to connect to 127.0.0.1 (optls's {@code --testing-mta-sts-port}) gets the policy of the host
+         * it names in {@code Host}. Needs port 443 free.
          */
         public Builder sharedHttpsOn443() {
             this.sharedHttps = true;
@@ -273,6 +276,7 @@ public final class MailPolicyWorld implements AutoCloseable {
                 }
                 if (sharedHttps) {
                     world.startSharedHttps(sts);
+                    world.sharedHttpsOn443 = true;
                 }
                 return world;
             } catch (IOException e) {
@@ -306,6 +310,14 @@ public final class MailPolicyWorld implements AutoCloseable {
     /** The CA certificate (PEM) of the test PKI: the MTA-STS hosts' and MX hosts' certificates chain to it. */
     public Path caPem() {
         return caPem;
+    }
+
+    /**
+     * Whether every policy is served on 127.0.0.1:443, where {@code mta-sts.<domain>} resolves: a fetcher needs no
+     * port of {@link #httpsPorts()} then.
+     */
+    public boolean servesPoliciesOn443() {
+        return sharedHttpsOn443;
     }
 
     /** The HTTPS port of each MTA-STS host ({@code mta-sts.<domain>} → port on 127.0.0.1). */

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
  * <p>The resolver cannot be pointed at another DNS server or HTTPS port: it runs in a private mount namespace whose
  * {@code /etc/resolv.conf} names the world's validating resolver on 127.0.0.1:53, and fetches every policy from the
  * world's single HTTPS server on 127.0.0.1:443 ({@link MailPolicyWorld.Builder#sharedHttpsOn443()}), trusting the
- * world's CA through {@code SSL_CERT_FILE}. Needs root, {@code bind9}, {@code util-linux} and {@code
+ * world's CA through {@code SSL_CERT_FILE}. optls is given the same server: it resolves {@code mta-sts.<domain>}
+ * through the world's resolver ({@code --dns}) and fetches from port 443 too. Needs root, {@code bind9}, {@code util-linux} and {@code
  * postfix-mta-sts-resolver}; ports 53 and 443 of 127.0.0.1 must be free (one world at a time: failsafe runs the ITs
  * of this module one after another).
  */

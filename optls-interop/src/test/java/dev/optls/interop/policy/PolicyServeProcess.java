@@ -55,9 +55,13 @@ final class PolicyServeProcess implements AutoCloseable {
                 mtaStsCache,
                 "--log-level",
                 "debug"));
-        // The policies come from the world's per-domain HTTPS servers (the test hook connects by port).
-        world.httpsPorts()
-                .forEach((host, port) -> command.addAll(List.of("--testing-mta-sts-port", host + "=" + port)));
+        // With the world's server on 443, the service resolves mta-sts.<domain> through the world's resolver and
+        // connects to port 443 as in production; otherwise the policies come from the world's per-domain HTTPS
+        // servers (the test hook connects by port).
+        if (!world.servesPoliciesOn443()) {
+            world.httpsPorts()
+                    .forEach((host, port) -> command.addAll(List.of("--testing-mta-sts-port", host + "=" + port)));
+        }
         command.addAll(List.of(extra));
         Process process;
         try {

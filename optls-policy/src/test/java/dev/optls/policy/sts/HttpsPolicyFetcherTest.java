@@ -2,14 +2,21 @@ package dev.optls.policy.sts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.optls.policy.dane.FakeDns;
+import dev.optls.policy.dns.DnsAnswer;
+import dev.optls.policy.dns.DnssecStatus;
+import dev.optls.policy.dns.LookupFailure;
+import dev.optls.policy.dns.RecordType;
 import dev.optls.policy.rpt.TlsRptResult;
 import dev.optls.testkit.ClosedPort;
 import dev.optls.testkit.Credential;
 import dev.optls.testkit.TestPki;
 import dev.optls.tls.TrustAnchors;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,8 +61,65 @@ class HttpsPolicyFetcherTest {
         });
         assertThat(server.requests).containsExactly("GET /.well-known/mta-sts.txt");
         assertThat(server.sniNames).containsExactly(HOST);
+        assertThat(server.hostFields).containsExactly(HOST + ":" + server.port());
         assertThat(HttpsPolicyFetcher.policyUri("Example.TEST."))
                 .hasToString("https://mta-sts.example.test/.well-known/mta-sts.txt");
+    }
+
+    /**
+     * The policy host resolved through the mail policy's DnsResolver: its first address refuses the connection (no
+     * server on 127.0.0.2), the second one serves the policy.
+     */
+    @Test
+    void thePolicyHostIsResolvedThroughTheDnsResolverAndEachAddressTried() throws Exception {
+        server = PolicyServer.start(GOOD, PolicyServer.respond(200, "text/plain", PolicyServer.GOOD_POLICY));
+        FakeDns dns = new FakeDns()
+                .answer(
+                        HOST,
+                        RecordType.A,
+                        new DnsAnswer.Records<>(
+                                HOST,
+                                RecordType.A,
+                                List.of(),
+                                DnssecStatus.INSECURE,
+                                List.of(InetAddress.getByName("127.0.0.2"), InetAddress.getByName("127.0.0.1"))));
+
+        StsFetch result = resolvingFetcher(dns).fetch(DOMAIN);
+
+        assertThat(result).isInstanceOf(StsFetch.Fetched.class);
+        assertThat(dns.asked).startsWith("A " + HOST);
+        assertThat(server.sniNames).containsExactly(HOST);
+        assertThat(server.hostFields).containsExactly(HOST + ":" + server.port());
+    }
+
+    @Test
+    void aPolicyHostThatDoesNotResolveIsAFetchErrorNamingTheLookup() throws Exception {
+        server = PolicyServer.start(GOOD, PolicyServer.respond(200, "text/plain", PolicyServer.GOOD_POLICY));
+        FakeDns nothing = new FakeDns();
+        assertFailed(
+                resolvingFetcher(nothing).fetch(DOMAIN),
+                StsFetchFailure.CONNECT,
+                TlsRptResult.STS_POLICY_FETCH_ERROR,
+                "cannot resolve " + HOST + ": it does not exist (NXDOMAIN)");
+
+        FakeDns bogus = new FakeDns()
+                .fail(HOST, RecordType.A, DnssecStatus.BOGUS, LookupFailure.DNSSEC_BOGUS)
+                .fail(HOST, RecordType.AAAA, DnssecStatus.BOGUS, LookupFailure.DNSSEC_BOGUS);
+        assertFailed(
+                resolvingFetcher(bogus).fetch(DOMAIN),
+                StsFetchFailure.CONNECT,
+                TlsRptResult.STS_POLICY_FETCH_ERROR,
+                "A lookup failed");
+        assertThat(server.requests).isEmpty();
+    }
+
+    private HttpsPolicyFetcher resolvingFetcher(FakeDns dns) {
+        return HttpsPolicyFetcher.builder()
+                .trustAnchors(TrustAnchors.of(PKI.trustStore()))
+                .resolver(dns)
+                .portForTesting(server.port())
+                .timeout(Duration.ofSeconds(10))
+                .build();
     }
 
     @Test
@@ -174,6 +238,29 @@ class HttpsPolicyFetcherTest {
             exchange.sendResponseHeaders(200, PolicyServer.GOOD_POLICY.length());
             PolicyServer.write(exchange, "version: STSv1\r\n".getBytes(StandardCharsets.US_ASCII));
             server.release();
+        });
+        long start = System.nanoTime();
+
+        StsFetch result = fetcher(Duration.ofMillis(700)).fetch(DOMAIN);
+
+        assertFailed(result, StsFetchFailure.TIMEOUT, TlsRptResult.STS_POLICY_FETCH_ERROR, "within 700 ms");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    /** A server that trickles a byte every 50 ms: no read waits long, the deadline still ends the fetch. */
+    @Test
+    void aServerThatTricklesTheBodyTimesOutAtTheDeadline() throws IOException {
+        server = PolicyServer.start(GOOD, exchange -> {
+            exchange.getResponseHeaders().set("Content-Type", "text/plain");
+            exchange.sendResponseHeaders(200, 0);
+            try {
+                for (int i = 0; i < 600; i++) {
+                    PolicyServer.write(exchange, new byte[] {'#'});
+                    Thread.sleep(50);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         });
         long start = System.nanoTime();
 

@@ -42,6 +42,9 @@ final class PolicyServer implements AutoCloseable {
 
     final List<String> requests = new CopyOnWriteArrayList<>();
     final List<String> sniNames = new CopyOnWriteArrayList<>();
+    /** The Host field of each request. */
+    final List<String> hostFields = new CopyOnWriteArrayList<>();
+
     private final CountDownLatch release = new CountDownLatch(1);
     private final HttpsServer server;
     private final ExecutorService executor;
@@ -57,6 +60,7 @@ final class PolicyServer implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/", exchange -> {
             requests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI());
+            hostFields.add(String.valueOf(exchange.getRequestHeaders().getFirst("Host")));
             try (exchange) {
                 handler.handle(exchange);
             }

@@ -1,2 +1,2 @@
-/** Internals of the policy fetch: the WebPKI trust manager and the bounded body reader. Not API. */
+/** Internals of the policy fetch: the WebPKI trust manager and the bounded response reader. Not API. */
 package dev.optls.policy.sts.internal;

@@ -12,9 +12,8 @@ import dev.optls.core.smtp.MailEnvelope;
 import dev.optls.policy.dane.DaneOutcome;
 import dev.optls.policy.dane.DaneVerification;
 import dev.optls.policy.dane.DaneVerifier;
-import dev.optls.policy.dns.DnsAnswer;
 import dev.optls.policy.dns.DnsResolver;
-import dev.optls.policy.dns.RecordType;
+import dev.optls.policy.dns.HostAddresses;
 import dev.optls.policy.engine.DeliveryPlan;
 import dev.optls.policy.engine.LocalPolicy;
 import dev.optls.policy.engine.MxPlan;
@@ -324,25 +323,9 @@ public final class PolicyClient {
 
     /** Looks up A, then AAAA records of {@code host} into {@code out} (bounded); the problem when there are none. */
     private Optional<String> addresses(String host, List<InetAddress> out) {
-        List<String> problems = new ArrayList<>();
-        for (RecordType type : List.of(RecordType.A, RecordType.AAAA)) {
-            DnsAnswer<InetAddress> answer = dns.addresses(host, type);
-            for (InetAddress address : answer.records()) {
-                if (out.size() < maxAddressesPerHost) {
-                    out.add(address);
-                }
-            }
-            if (answer instanceof DnsAnswer.Failed<InetAddress> f) {
-                problems.add(type + " lookup failed (" + f.failure() + ": " + f.detail() + ")");
-            } else if (answer instanceof DnsAnswer.NxDomain<InetAddress>) {
-                problems.add(host + " does not exist (NXDOMAIN)");
-                break;
-            }
-        }
-        return out.isEmpty()
-                ? Optional.of("no address for " + host
-                        + (problems.isEmpty() ? " (no A or AAAA records)" : ": " + String.join("; ", problems)))
-                : Optional.empty();
+        HostAddresses found = HostAddresses.lookup(dns, host, maxAddressesPerHost);
+        out.addAll(found.addresses());
+        return found.problem().map(problem -> "no address for " + host + ": " + problem);
     }
 
     private HostAttempt skip(DeliveryPlan plan, MxPlan host) {

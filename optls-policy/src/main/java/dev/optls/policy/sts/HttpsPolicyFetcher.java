@@ -1,9 +1,8 @@
 package dev.optls.policy.sts;
 
-import dev.optls.policy.dns.DnsAnswer;
 import dev.optls.policy.dns.DnsNames;
 import dev.optls.policy.dns.DnsResolver;
-import dev.optls.policy.dns.RecordType;
+import dev.optls.policy.dns.HostAddresses;
 import dev.optls.policy.sts.internal.PolicyResponse;
 import dev.optls.policy.sts.internal.WebPkiTrustManager;
 import dev.optls.tls.TrustAnchors;
@@ -217,24 +216,9 @@ public final class HttpsPolicyFetcher implements PolicyFetcher {
                 return Optional.of(describe(e));
             }
         }
-        List<String> problems = new ArrayList<>();
-        for (RecordType type : List.of(RecordType.A, RecordType.AAAA)) {
-            DnsAnswer<InetAddress> answer = dns.get().addresses(host, type);
-            for (InetAddress address : answer.records()) {
-                if (out.size() < MAX_ADDRESSES) {
-                    out.add(address);
-                }
-            }
-            if (answer instanceof DnsAnswer.Failed<InetAddress> f) {
-                problems.add(type + " lookup failed (" + f.failure() + ": " + f.detail() + ")");
-            } else if (answer instanceof DnsAnswer.NxDomain<InetAddress>) {
-                problems.add("it does not exist (NXDOMAIN)");
-                break;
-            }
-        }
-        return out.isEmpty()
-                ? Optional.of(problems.isEmpty() ? "no A or AAAA records" : String.join("; ", problems))
-                : Optional.empty();
+        HostAddresses found = HostAddresses.lookup(dns.get(), host, MAX_ADDRESSES);
+        out.addAll(found.addresses());
+        return found.problem();
     }
 
     /** The socket timeout for what is left before {@code deadline}. */

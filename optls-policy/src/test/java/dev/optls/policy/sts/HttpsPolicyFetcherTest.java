@@ -100,7 +100,7 @@ class HttpsPolicyFetcherTest {
                 resolvingFetcher(nothing).fetch(DOMAIN),
                 StsFetchFailure.CONNECT,
                 TlsRptResult.STS_POLICY_FETCH_ERROR,
-                "cannot resolve " + HOST + ": it does not exist (NXDOMAIN)");
+                "cannot resolve " + HOST + ": " + HOST + " does not exist (NXDOMAIN)");
 
         FakeDns bogus = new FakeDns()
                 .fail(HOST, RecordType.A, DnssecStatus.BOGUS, LookupFailure.DNSSEC_BOGUS)

@@ -131,7 +131,6 @@ class PolicyClientIT {
         return PolicyClient.builder(dns, collector)
                 .webPkiTrust(TrustAnchors.of(pki.trustStore()))
                 .helloName("sender.test")
-                .sendingMtaIp("127.0.0.1")
                 .timeouts(Timeouts.all(Duration.ofSeconds(10)))
                 .testingPortsOnLoopback(PORTS::get)
                 .build();
@@ -246,6 +245,7 @@ class PolicyClientIT {
         assertThat(failures(reports))
                 .allSatisfy(f -> {
                     assertThat(f.receivingIp()).isEqualTo("127.0.0.1");
+                    // No sendingMtaIp configured: the address of the connection that failed.
                     assertThat(f.sendingMtaIp()).isEqualTo("127.0.0.1");
                     // Postfix's greeting: "$myhostname ESMTP optls-interop" with myhostname = localhost.
                     assertThat(f.receivingMxHelo()).isEqualTo("localhost");

@@ -188,6 +188,10 @@ public final class PolicyClient {
         StartTlsClient client = client(host, now, dane);
         ClientSession session = client.connect(ip, portOfHost.applyAsInt(host.host()));
         Optional<String> helo = session.result().map(Result::greeting).flatMap(TlsRptClassifier::heloName);
+        // RFC 8460 §4.4: the configured address (what the receiver sees, e.g. behind NAT), else this connection's.
+        String sendingIp = sendingMtaIp
+                .or(() -> session.localAddress().map(a -> a.getAddress().getHostAddress()))
+                .orElse(null);
         ReportPolicy policy = host.reportPolicy();
         if (session.status() == ClientSession.Status.FAILED) {
             Failure failure = session.failure().orElseThrow();
@@ -198,7 +202,7 @@ public final class PolicyClient {
                     policy,
                     new SessionFailure(
                             t,
-                            sendingMtaIp.orElse(null),
+                            sendingIp,
                             host.host(),
                             helo.orElse(null),
                             ip,
@@ -231,8 +235,7 @@ public final class PolicyClient {
         if (reported.isPresent()) {
             collector.recordFailure(
                     policy,
-                    new SessionFailure(
-                            reported.get(), sendingMtaIp.orElse(null), host.host(), helo.orElse(null), ip, null, null),
+                    new SessionFailure(reported.get(), sendingIp, host.host(), helo.orElse(null), ip, null, null),
                     now);
         } else {
             collector.recordSuccess(policy, now);
@@ -476,7 +479,10 @@ public final class PolicyClient {
             return this;
         }
 
-        /** This MTA's address as TLS-RPT reports it ({@code sending-mta-ip}); not reported by default. */
+        /**
+         * This MTA's address as TLS-RPT reports it ({@code sending-mta-ip}), e.g. the public address behind NAT; by
+         * default the local address of each connection, and none for a host that was not connected to.
+         */
         public Builder sendingMtaIp(String ip) {
             this.sendingMtaIp = Optional.of(ip);
             return this;

@@ -7,6 +7,7 @@ import dev.optls.tls.TlsConnection;
 import dev.optls.tls.Verification;
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -27,6 +28,8 @@ import java.util.Optional;
  * @param verification the server certificate check, when a certificate was seen (also when the
  *     handshake failed because of it)
  * @param peerChain the server's certificates, leaf first, when seen
+ * @param localAddress this side's address of the TCP connection, once it was connected (TLS-RPT's {@code
+ *     sending-mta-ip}, RFC 8460 §4.4)
  */
 public record ClientSession(
         Protocol protocol,
@@ -36,7 +39,8 @@ public record ClientSession(
         Optional<TlsConnection> tls,
         Optional<Failure> failure,
         Optional<Verification> verification,
-        List<X509Certificate> peerChain)
+        List<X509Certificate> peerChain,
+        Optional<InetSocketAddress> localAddress)
         implements Closeable {
 
     /** How a client negotiation ended. */

@@ -105,6 +105,7 @@ public final class StartTlsClient {
                             "cannot connect to " + host + ":" + port + ": " + message(e),
                             true),
                     Optional.empty(),
+                    Optional.empty(),
                     Optional.empty());
         }
         return negotiate(socket, host, port);
@@ -116,6 +117,8 @@ public final class StartTlsClient {
      * @param host the name the socket was connected to (used for SNI and the certificate check)
      */
     public ClientSession negotiate(Socket socket, String host, int port) {
+        Optional<InetSocketAddress> local =
+                socket.getLocalSocketAddress() instanceof InetSocketAddress a ? Optional.of(a) : Optional.empty();
         Optional<TlsConnection> established = Optional.empty();
         Negotiation negotiation = Dialects.client(protocol, tls.withDefaultServiceDomain(options));
         try {
@@ -125,7 +128,7 @@ public final class StartTlsClient {
                 TlsConnection c = tls.layer(socket, host, port, timeouts.handshakeMillis());
                 established = Optional.of(c);
                 current = c.socket();
-                Optional<ClientSession> vetoed = veto(c, established, negotiation.observed());
+                Optional<ClientSession> vetoed = veto(c, established, negotiation.observed(), local);
                 if (vetoed.isPresent()) {
                     return vetoed.get();
                 }
@@ -135,7 +138,7 @@ public final class StartTlsClient {
                 TlsConnection c = tls.layer(current, host, port, timeouts.handshakeMillis());
                 established = Optional.of(c);
                 current = c.socket();
-                Optional<ClientSession> vetoed = veto(c, established, negotiation.observed());
+                Optional<ClientSession> vetoed = veto(c, established, negotiation.observed(), local);
                 if (vetoed.isPresent()) {
                     return vetoed.get();
                 }
@@ -148,7 +151,8 @@ public final class StartTlsClient {
                         Optional.of(current),
                         Optional.of(done.result()),
                         established,
-                        Optional.empty());
+                        Optional.empty(),
+                        local);
             }
             if (step instanceof Step.UpgradeUnavailable plain) {
                 return session(
@@ -156,7 +160,8 @@ public final class StartTlsClient {
                         Optional.of(current),
                         Optional.of(plain.plaintext()),
                         established,
-                        Optional.of(plain.reason()));
+                        Optional.of(plain.reason()),
+                        local);
             }
             if (step instanceof Step.Failed f) {
                 closeQuietly(current);
@@ -165,7 +170,8 @@ public final class StartTlsClient {
                         Optional.empty(),
                         f.observed(),
                         established,
-                        Optional.of(f.failure()));
+                        Optional.of(f.failure()),
+                        local);
             }
             throw new IllegalStateException("a client negotiation returned " + step);
         } catch (TlsHandshakeException e) {
@@ -179,7 +185,8 @@ public final class StartTlsClient {
                     Optional.empty(),
                     Optional.of(e.failure()),
                     e.verification(),
-                    e.peerChain());
+                    e.peerChain(),
+                    local);
         } catch (SocketTimeoutException e) {
             closeQuietly(socket);
             return failed(
@@ -190,7 +197,8 @@ public final class StartTlsClient {
                             "timed out: " + message(e) + "; raise --timeout if the server is slow",
                             true),
                     established,
-                    negotiation.observed());
+                    negotiation.observed(),
+                    local);
         } catch (IOException e) {
             closeQuietly(socket);
             return failed(
@@ -201,23 +209,33 @@ public final class StartTlsClient {
                             "connection broken: " + message(e),
                             true),
                     established,
-                    negotiation.observed());
+                    negotiation.observed(),
+                    local);
         }
     }
 
     /** Runs the handshake check; on a failure closes the connection and returns the failed session. */
     private Optional<ClientSession> veto(
-            TlsConnection connection, Optional<TlsConnection> established, Optional<Result> observed) {
+            TlsConnection connection,
+            Optional<TlsConnection> established,
+            Optional<Result> observed,
+            Optional<InetSocketAddress> local) {
         Optional<Failure> failure = check.check(connection);
         if (failure.isEmpty()) {
             return Optional.empty();
         }
         closeQuietly(connection.socket());
-        return Optional.of(session(ClientSession.Status.FAILED, Optional.empty(), observed, established, failure));
+        return Optional.of(
+                session(ClientSession.Status.FAILED, Optional.empty(), observed, established, failure, local));
     }
 
-    private ClientSession failed(Failure failure, Optional<TlsConnection> established, Optional<Result> observed) {
-        return session(ClientSession.Status.FAILED, Optional.empty(), observed, established, Optional.of(failure));
+    private ClientSession failed(
+            Failure failure,
+            Optional<TlsConnection> established,
+            Optional<Result> observed,
+            Optional<InetSocketAddress> local) {
+        return session(
+                ClientSession.Status.FAILED, Optional.empty(), observed, established, Optional.of(failure), local);
     }
 
     private ClientSession session(
@@ -225,7 +243,8 @@ public final class StartTlsClient {
             Optional<Socket> socket,
             Optional<Result> result,
             Optional<TlsConnection> established,
-            Optional<Failure> failure) {
+            Optional<Failure> failure,
+            Optional<InetSocketAddress> local) {
         return new ClientSession(
                 protocol,
                 status,
@@ -234,7 +253,8 @@ public final class StartTlsClient {
                 established,
                 failure,
                 established.flatMap(TlsConnection::verification),
-                established.map(TlsConnection::peerChain).orElse(List.of()));
+                established.map(TlsConnection::peerChain).orElse(List.of()),
+                local);
     }
 
     static String message(Exception e) {

@@ -116,6 +116,10 @@ class HandshakeCheckTest {
         });
         assertThat(session.tls()).isPresent();
         assertThat(session.peerChain()).hasSize(1);
+        // The connection's own address stays known after it was closed (TLS-RPT's sending-mta-ip).
+        assertThat(session.localAddress())
+                .get()
+                .satisfies(a -> assertThat(a.getAddress().getHostAddress()).isEqualTo("127.0.0.1"));
         assertThat(session.result())
                 .get()
                 .satisfies(r -> assertThat(r.greeting()).contains("localhost"));

@@ -202,6 +202,7 @@ class MailTransactionsTest {
                         Timeouts.all(Duration.ofMillis(500)))
                 .connect("127.0.0.1", 1);
         assertThat(failed.status()).isEqualTo(ClientSession.Status.FAILED);
+        assertThat(failed.localAddress()).as("never connected").isEmpty();
         assertThatThrownBy(() -> MailTransactions.send(
                         failed, MailEnvelope.of("a@example.org", "b@example.net"), new byte[0], FAST))
                 .isInstanceOf(IllegalArgumentException.class)

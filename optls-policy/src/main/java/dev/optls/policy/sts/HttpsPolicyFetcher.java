@@ -104,6 +104,13 @@ public final class HttpsPolicyFetcher implements PolicyFetcher {
             throw new IllegalArgumentException("the policy domain must not be the root");
         }
         String host = HOST_PREFIX + domain;
+        SNIHostName sni;
+        try {
+            sni = new SNIHostName(host);
+        } catch (IllegalArgumentException e) {
+            return new StsFetch.Failed(
+                    StsFetchFailure.CONNECT, host + " cannot be named in TLS (SNI, RFC 6066 §3): " + e.getMessage());
+        }
         long deadline = System.nanoTime() + timeout.toNanos();
         Integer loopbackPort = overrides.get(host);
         int targetPort = loopbackPort != null ? loopbackPort : port;
@@ -115,13 +122,6 @@ public final class HttpsPolicyFetcher implements PolicyFetcher {
             if (problem.isPresent()) {
                 return new StsFetch.Failed(StsFetchFailure.CONNECT, "cannot resolve " + host + ": " + problem.get());
             }
-        }
-        SNIHostName sni;
-        try {
-            sni = new SNIHostName(host);
-        } catch (IllegalArgumentException e) {
-            return new StsFetch.Failed(
-                    StsFetchFailure.CONNECT, host + " cannot be named in TLS (SNI, RFC 6066 §3): " + e.getMessage());
         }
         StsFetch.Failed failed = null;
         for (InetAddress address : addresses) {

@@ -113,6 +113,19 @@ class HttpsPolicyFetcherTest {
         assertThat(server.requests).isEmpty();
     }
 
+    /** A policy domain TLS cannot name (SNI takes host names only): a fetch error, before any lookup. */
+    @Test
+    void aPolicyHostThatSniCannotNameIsAFetchErrorWithoutALookup() throws Exception {
+        server = PolicyServer.start(GOOD, PolicyServer.respond(200, "text/plain", PolicyServer.GOOD_POLICY));
+        FakeDns dns = new FakeDns();
+        assertFailed(
+                resolvingFetcher(dns).fetch("under_score.test"),
+                StsFetchFailure.CONNECT,
+                TlsRptResult.STS_POLICY_FETCH_ERROR,
+                "mta-sts.under_score.test cannot be named in TLS");
+        assertThat(dns.asked).isEmpty();
+    }
+
     private HttpsPolicyFetcher resolvingFetcher(FakeDns dns) {
         return HttpsPolicyFetcher.builder()
                 .trustAnchors(TrustAnchors.of(PKI.trustStore()))

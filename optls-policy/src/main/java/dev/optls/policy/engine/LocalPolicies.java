@@ -16,14 +16,34 @@ public final class LocalPolicies {
 
     private final Map<String, LocalPolicy> exact;
     private final Map<String, LocalPolicy> subdomains;
-    /** Keyed {@code [host]:port}. */
-    private final Map<String, LocalPolicy> hosts;
+    private final Map<Relay, LocalPolicy> relays;
+
+    /**
+     * A next hop that names its host, Postfix's {@code [host]:port}: a relay host or a transport next hop.
+     *
+     * @param host the host name (normalized: lower case, no trailing dot)
+     * @param port its TCP port
+     */
+    public record Relay(String host, int port) {
+        /** Normalizes the name; checks the port. */
+        public Relay {
+            host = normalize(host);
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("a TCP port is 1 to 65535, not " + port);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "[" + host + "]:" + port;
+        }
+    }
 
     private LocalPolicies(
-            Map<String, LocalPolicy> exact, Map<String, LocalPolicy> subdomains, Map<String, LocalPolicy> hosts) {
+            Map<String, LocalPolicy> exact, Map<String, LocalPolicy> subdomains, Map<Relay, LocalPolicy> relays) {
         this.exact = Map.copyOf(exact);
         this.subdomains = Map.copyOf(subdomains);
-        this.hosts = Map.copyOf(hosts);
+        this.relays = Map.copyOf(relays);
     }
 
     /** An empty table. */
@@ -31,30 +51,37 @@ public final class LocalPolicies {
         return new LocalPolicies(Map.of(), Map.of(), Map.of());
     }
 
-    /**
-     * A table from {@code rules}: keys are domains, {@code .domain} for its subdomains, or {@code [host]:port} for a
-     * next hop that names its host (the port as a number).
-     */
+    /** A table from {@code rules}: keys are domains, or {@code .domain} for its subdomains. */
     public static LocalPolicies of(Map<String, LocalPolicy> rules) {
+        return of(rules, Map.of());
+    }
+
+    /**
+     * A table from domain rules ({@code rules}: keys are domains, or {@code .domain} for its subdomains) and rules
+     * for relay hosts ({@code relayRules}), which match that host and port only.
+     */
+    public static LocalPolicies of(Map<String, LocalPolicy> rules, Map<Relay, LocalPolicy> relayRules) {
         Map<String, LocalPolicy> exact = new HashMap<>();
         Map<String, LocalPolicy> subdomains = new HashMap<>();
-        Map<String, LocalPolicy> hosts = new HashMap<>();
         rules.forEach((key, rule) -> {
             Objects.requireNonNull(rule, "rule");
             if (key.startsWith("[")) {
-                hosts.put(hostKey(key), rule);
-            } else if (key.startsWith(".")) {
+                throw new IllegalArgumentException(
+                        "'" + key + "' names a host: give relay hosts as LocalPolicies.Relay in the second map");
+            }
+            if (key.startsWith(".")) {
                 subdomains.put(normalize(key.substring(1)), rule);
             } else {
                 exact.put(normalize(key), rule);
             }
         });
-        return new LocalPolicies(exact, subdomains, hosts);
+        relayRules.values().forEach(rule -> Objects.requireNonNull(rule, "rule"));
+        return new LocalPolicies(exact, subdomains, relayRules);
     }
 
     /** The rule for the next hop {@code [host]:port}, if any: no parent domain or other port matches. */
     public Optional<LocalPolicy> forHost(String host, int port) {
-        return Optional.ofNullable(hosts.get("[" + DnsNames.normalize(host) + "]:" + port));
+        return Optional.ofNullable(relays.get(new Relay(host, port)));
     }
 
     /** The rule for {@code domain}, if any. */
@@ -75,26 +102,7 @@ public final class LocalPolicies {
 
     /** Whether the table has no rule. */
     public boolean isEmpty() {
-        return exact.isEmpty() && subdomains.isEmpty() && hosts.isEmpty();
-    }
-
-    /** {@code [host]:port} with the host normalized. */
-    private static String hostKey(String key) {
-        int close = key.lastIndexOf("]:");
-        int port = -1;
-        if (close > 0) {
-            try {
-                port = Integer.parseInt(key.substring(close + 2));
-            } catch (NumberFormatException e) {
-                port = -1;
-            }
-        }
-        if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException(
-                    "a local policy rule for a next hop is keyed [host]:port, e.g. [relay.example.com]:587; got '" + key
-                            + "'");
-        }
-        return "[" + normalize(key.substring(1, close)) + "]:" + port;
+        return exact.isEmpty() && subdomains.isEmpty() && relays.isEmpty();
     }
 
     private static String normalize(String domain) {

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The local policy rules file, in the shape of a Postfix TLS policy table: one rule per line, {@code domain level
@@ -59,6 +60,7 @@ public final class LocalPolicyFile {
      */
     public static LocalPolicies parse(String text, String source) {
         Map<String, LocalPolicy> rules = new LinkedHashMap<>();
+        Map<LocalPolicies.Relay, LocalPolicy> relays = new LinkedHashMap<>();
         String[] lines = text.split("\r?\n", -1);
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i];
@@ -76,9 +78,11 @@ public final class LocalPolicyFile {
                 throw new IllegalArgumentException(
                         where + "a rule is 'domain level [match=…]', e.g. 'example.com encrypt'; got '" + line + "'");
             }
-            String domain = key(words[0], where);
-            if (rules.containsKey(domain)) {
-                throw new IllegalArgumentException(where + "a second rule for " + domain + "; keep one");
+            Optional<LocalPolicies.Relay> relay = relay(words[0], where);
+            String domain = relay.isPresent() ? null : domain(words[0], where);
+            if (relay.isPresent() ? relays.containsKey(relay.get()) : rules.containsKey(domain)) {
+                throw new IllegalArgumentException(where + "a second rule for "
+                        + relay.map(Object::toString).orElse(domain) + "; keep one");
             }
             LocalPolicy.Level level = switch (words[1].toLowerCase(Locale.ROOT)) {
                 case "may" -> LocalPolicy.Level.MAY;
@@ -110,26 +114,35 @@ public final class LocalPolicyFile {
                     names.add(n);
                 }
             }
-            rules.put(domain, new LocalPolicy(level, names));
+            if (relay.isPresent()) {
+                relays.put(relay.get(), new LocalPolicy(level, names));
+            } else {
+                rules.put(domain, new LocalPolicy(level, names));
+            }
         }
-        return LocalPolicies.of(rules);
+        return LocalPolicies.of(rules, relays);
     }
 
     /**
-     * The table key of a rule's first word: a domain, {@code .domain}, or a next hop that names its host, written
-     * {@code [host]:port} ({@code [host]} is port 25, as Postfix's next hop {@code [host]} is).
+     * The relay host a rule's first word names, written {@code [host]} (port 25, as Postfix's next hop {@code [host]}
+     * is) or {@code [host]:port}; empty when the word is a domain.
      */
-    private static String key(String word, String where) {
-        String lower = word.toLowerCase(Locale.ROOT);
-        if (lower.startsWith("[")) {
-            return NextHop.parse(lower)
-                    .filter(NextHop::bracketed)
-                    .map(NextHop::key)
-                    .orElseThrow(() -> new IllegalArgumentException(where + "'" + word
-                            + "' is not a next hop the service looks up: write [host.name] or [host.name]:port"
-                            + " (address literals such as [192.0.2.1] get NOTFOUND without a lookup; give them a rule"
-                            + " in a Postfix table listed before the socketmap in smtp_tls_policy_maps)"));
+    private static Optional<LocalPolicies.Relay> relay(String word, String where) {
+        if (!word.startsWith("[")) {
+            return Optional.empty();
         }
+        return Optional.of(NextHop.parse(word)
+                .filter(NextHop::bracketed)
+                .map(n -> new LocalPolicies.Relay(n.name(), n.port()))
+                .orElseThrow(() -> new IllegalArgumentException(where + "'" + word
+                        + "' is not a next hop the service looks up: write [host.name] or [host.name]:port"
+                        + " (address literals such as [192.0.2.1] get NOTFOUND without a lookup; give them a rule"
+                        + " in a Postfix table listed before the socketmap in smtp_tls_policy_maps)")));
+    }
+
+    /** The domain (or {@code .domain}) a rule's first word names, lower case. */
+    private static String domain(String word, String where) {
+        String lower = word.toLowerCase(Locale.ROOT);
         String bare = lower.startsWith(".") ? lower.substring(1) : lower;
         if (PolicyService.lookupDomain(bare).filter(bare::equals).isEmpty()) {
             throw new IllegalArgumentException(where + "'" + word

@@ -16,10 +16,10 @@ import java.util.Set;
  * <p>Keys ({@link NextHop}): Postfix asks with the next-hop domain ({@code example.com}), and after a {@code NOTFOUND }
  * also with its parent domains ({@code .com}); with a relay host or a transport next hop it asks {@code
  * example.com:2525}, {@code [host]} or {@code [host]:port}. A domain with a port is its MX hosts on that port (DANE:
- * TLSA records at {@code _port._tcp}, where Postfix looks too); a
- * bracketed host gets DANE with TLSA records for its own port when it has them, else its local rule ({@link
- * PolicyEngine#planForHost}; no MX lookup, so no MTA-STS); parent-domain keys, address literals and anything that is not a domain name get {@code
- * NOTFOUND } without a lookup. An unknown map name gets {@code PERM}: that is a mistake in main.cf, and Postfix
+ * TLSA records at {@code _port._tcp}, where Postfix looks too); a bracketed host gets DANE with TLSA records for its
+ * own port when it has them, else its local rule ({@link PolicyEngine#planForHost}; no MX lookup, so no MTA-STS);
+ * parent-domain keys, address literals and anything that is not a domain name get {@code NOTFOUND } without a
+ * lookup. An unknown map name gets {@code PERM}: that is a mistake in main.cf, and Postfix
  * defers rather than sending without the policy.
  */
 public final class PolicyService implements SocketmapHandler {

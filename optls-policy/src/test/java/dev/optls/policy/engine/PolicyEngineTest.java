@@ -257,13 +257,15 @@ class PolicyEngineTest {
                 .tlsa("_587._tcp.dane.example.test", DnssecStatus.SECURE, EE);
         PolicyEngine engine = engine(
                 null,
-                LocalPolicies.of(Map.of(
-                        "[relay.example.test]:587",
-                        new LocalPolicy(LocalPolicy.Level.VERIFY, List.of("relay.example.test")),
-                        "[relay.example.test]:465",
-                        LocalPolicy.of(LocalPolicy.Level.DANE_ONLY),
-                        "[dane.example.test]:587",
-                        LocalPolicy.of(LocalPolicy.Level.ENCRYPT))));
+                LocalPolicies.of(
+                        Map.of(),
+                        Map.of(
+                                new LocalPolicies.Relay("Relay.Example.Test.", 587),
+                                new LocalPolicy(LocalPolicy.Level.VERIFY, List.of("relay.example.test")),
+                                new LocalPolicies.Relay("relay.example.test", 465),
+                                LocalPolicy.of(LocalPolicy.Level.DANE_ONLY),
+                                new LocalPolicies.Relay("dane.example.test", 587),
+                                LocalPolicy.of(LocalPolicy.Level.ENCRYPT))));
 
         DeliveryPlan verify = engine.planForHost("relay.example.test", 587, NOW);
         assertThat(verify.source()).isEqualTo(PolicySource.LOCAL);
@@ -287,10 +289,12 @@ class PolicyEngineTest {
         assertThat(dane.source()).isEqualTo(PolicySource.DANE);
         assertThat(dane.hosts().get(0).requirement()).isEqualTo(Requirement.DANE);
 
-        assertThatThrownBy(
-                        () -> LocalPolicies.of(Map.of("[relay.example.test]", LocalPolicy.of(LocalPolicy.Level.MAY))))
+        assertThatThrownBy(() ->
+                        LocalPolicies.of(Map.of("[relay.example.test]:587", LocalPolicy.of(LocalPolicy.Level.MAY))))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("keyed [host]:port");
+                .hasMessageContaining("give relay hosts as LocalPolicies.Relay");
+        assertThatThrownBy(() -> new LocalPolicies.Relay("relay.example.test", 0))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -10,7 +10,6 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -143,8 +142,8 @@ public final class HttpsPolicyFetcher implements PolicyFetcher {
                 continue;
             }
             // Connected: what happens on this connection is the fetch's outcome; no other address is tried. The
-            // socket is closed at the deadline, whatever the server trickles (each read's timeout alone would not
-            // bound the whole exchange).
+            // socket is closed at the deadline, whatever the server sends or withholds (a read timeout alone would
+            // not bound a server that trickles).
             AtomicBoolean expired = new AtomicBoolean();
             ScheduledFuture<?> guard = Deadlines.SCHEDULER.schedule(
                     () -> {
@@ -154,7 +153,7 @@ public final class HttpsPolicyFetcher implements PolicyFetcher {
                     remainingMillis(deadline),
                     TimeUnit.MILLISECONDS);
             try (Socket connection = raw) {
-                return exchange(connection, host, sni, targetPort, deadline);
+                return exchange(connection, host, sni, targetPort);
             } catch (IOException e) {
                 return expired.get() ? timedOut(host) : classify(host, e);
             } finally {
@@ -165,8 +164,7 @@ public final class HttpsPolicyFetcher implements PolicyFetcher {
     }
 
     /** TLS, the request, the response: over {@code raw}, connected to the policy host. */
-    private StsFetch exchange(Socket raw, String host, SNIHostName sni, int targetPort, long deadline)
-            throws IOException {
+    private StsFetch exchange(Socket raw, String host, SNIHostName sni, int targetPort) throws IOException {
         SSLSocket socket = (SSLSocket) tls.createSocket(raw, host, targetPort, true);
         SSLParameters parameters = socket.getSSLParameters();
         // RFC 8461 §7.2 (and RFC 8996): TLS 1.2 or newer.
@@ -174,7 +172,6 @@ public final class HttpsPolicyFetcher implements PolicyFetcher {
         // RFC 8461 §3.3: the certificate is checked for the policy host, named in SNI (RFC 6066 §3).
         parameters.setServerNames(List.of(sni));
         socket.setSSLParameters(parameters);
-        socket.setSoTimeout(soTimeout(deadline));
         socket.startHandshake();
         InputStream in = new BufferedInputStream(socket.getInputStream(), 8192);
         OutputStream out = socket.getOutputStream();
@@ -221,15 +218,6 @@ public final class HttpsPolicyFetcher implements PolicyFetcher {
         return found.problem();
     }
 
-    /** The socket timeout for what is left before {@code deadline}. */
-    private static int soTimeout(long deadline) throws SocketTimeoutException {
-        long left = remainingMillis(deadline);
-        if (left <= 0) {
-            throw new SocketTimeoutException("the time limit is over");
-        }
-        return (int) Math.min(Integer.MAX_VALUE, left);
-    }
-
     /** Closes the sockets of fetches whose time is up. */
     private static final class Deadlines {
         static final ScheduledExecutorService SCHEDULER = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -252,23 +240,16 @@ public final class HttpsPolicyFetcher implements PolicyFetcher {
         return "https://" + host + PATH;
     }
 
-    private StsFetch classify(String host, IOException failure) {
+    /** A failure on the connected socket: the certificate check, TLS, or the exchange. */
+    private static StsFetch classify(String host, IOException failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof WebPkiTrustManager.WebPkiException webPki) {
                 return new StsFetch.Failed(webPki.failure(), webPki.getMessage());
             }
         }
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof SocketTimeoutException) {
-                return timedOut(host);
-            }
-        }
         String message = describe(failure);
         if (failure instanceof SSLException) {
             return new StsFetch.Failed(StsFetchFailure.TLS, "TLS with " + host + " failed: " + message);
-        }
-        if (failure instanceof ConnectException) {
-            return new StsFetch.Failed(StsFetchFailure.CONNECT, "cannot connect to " + host + ": " + message);
         }
         return new StsFetch.Failed(StsFetchFailure.IO, "fetching the policy from " + host + " failed: " + message);
     }
